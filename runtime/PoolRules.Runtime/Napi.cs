@@ -1,0 +1,224 @@
+using System;
+using System.Threading;
+
+namespace PoolRules.Runtime;
+
+/// <summary>The poll function of a <see cref="Napi"/>: process at most <paramref name="budget"/> frames, return how many.</summary>
+public delegate int NapiPoll(Napi napi, int budget);
+
+/// <summary>
+/// The kernel's <c>struct napi_struct</c>: a poll function run on a dedicated thread, as a softirq would run it.
+/// <see cref="Schedule"/> (from the "interrupt", e.g. a device thread) makes the poll run with <see cref="Weight"/> as
+/// budget, again and again while it uses its whole budget, until it calls <see cref="CompleteDone"/> with less.
+/// Only one poll of a NAPI instance runs at a time, so a page pool owned by it needs no locks.
+/// </summary>
+public sealed class Napi
+{
+    private const int StateScheduled = 1;
+    private const int StateMissed = 2;
+    private const int StateDisabled = 4;
+
+    [ThreadStatic]
+    private static Napi? t_current;
+
+    private readonly NapiPoll _poll;
+    private readonly object _gate = new();
+    private int _state = StateDisabled;
+    private Thread? _thread;
+    private SemaphoreSlim? _wake;
+    private Exception? _fault;
+
+    /// <summary>Creates a disabled NAPI instance for <paramref name="dev"/>; call <see cref="Enable"/>.</summary>
+    public Napi(NetDevice dev, NapiPoll poll, int weight = 64)
+    {
+        ArgumentNullException.ThrowIfNull(dev);
+        ArgumentNullException.ThrowIfNull(poll);
+        ArgumentOutOfRangeException.ThrowIfLessThan(weight, 1);
+        Device = dev;
+        _poll = poll;
+        Weight = weight;
+        Name = $"{dev.Name}-napi";
+    }
+
+    /// <summary>The device whose queue this instance polls.</summary>
+    public NetDevice Device { get; }
+
+    /// <summary>Budget of each poll.</summary>
+    public int Weight { get; }
+
+    /// <summary>A name for diagnostics and the poll thread.</summary>
+    public string Name { get; init; }
+
+    /// <summary>True on the thread while one of its polls runs: the NAPI-safe context.</summary>
+    public static bool InPollContext => t_current is not null;
+
+    /// <summary>The instance whose poll runs on this thread, if any.</summary>
+    public static Napi? Current => t_current;
+
+    /// <summary>True between <see cref="Enable"/> and <see cref="Disable"/>.</summary>
+    public bool IsEnabled => (Volatile.Read(ref _state) & StateDisabled) == 0;
+
+    /// <summary>Polls completed so far.</summary>
+    public long PollCount { get; private set; }
+
+    /// <summary><c>napi_enable</c>: starts the poll thread; polls run once scheduled.</summary>
+    public void Enable()
+    {
+        lock (_gate)
+        {
+            if (IsEnabled)
+            {
+                return;
+            }
+
+            _fault = null;
+            _wake = new SemaphoreSlim(0);
+            _thread = new Thread(PollLoop) { IsBackground = true, Name = Name };
+            Volatile.Write(ref _state, 0);
+            _thread.Start();
+        }
+    }
+
+    /// <summary>
+    /// <c>napi_schedule</c>: runs the poll soon on the poll thread (or once more, if it is running now).
+    /// Returns false when the instance is disabled.
+    /// </summary>
+    public bool Schedule()
+    {
+        while (true)
+        {
+            var state = Volatile.Read(ref _state);
+            if ((state & StateDisabled) != 0)
+            {
+                return false;
+            }
+
+            var next = (state & StateScheduled) != 0 ? state | StateMissed : state | StateScheduled;
+            if (Interlocked.CompareExchange(ref _state, next, state) == state)
+            {
+                if ((state & StateScheduled) == 0)
+                {
+                    _wake!.Release();
+                }
+
+                return true;
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>napi_complete_done</c>: called by the poll when it did less than its budget. Returns false when a
+    /// <see cref="Schedule"/> came in during the poll: then the poll runs again and the caller must not re-arm interrupts.
+    /// </summary>
+    public bool CompleteDone(int workDone)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(workDone);
+        if (t_current != this)
+        {
+            throw new InvalidOperationException($"CompleteDone of '{Name}' outside its own poll.");
+        }
+
+        while (true)
+        {
+            var state = Volatile.Read(ref _state);
+            var next = (state & StateMissed) != 0 ? state & ~StateMissed : state & ~StateScheduled;
+            if (Interlocked.CompareExchange(ref _state, next, state) == state)
+            {
+                return (state & StateMissed) == 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>napi_disable</c>: waits for a running poll to finish and stops the poll thread. Rethrows, wrapped, an
+    /// exception a poll threw.
+    /// </summary>
+    public void Disable()
+    {
+        Thread? thread;
+        lock (_gate)
+        {
+            if (!IsEnabled)
+            {
+                ThrowIfFaulted();
+                return;
+            }
+
+            Interlocked.Or(ref _state, StateDisabled);
+            thread = _thread;
+            _thread = null;
+            _wake!.Release();
+        }
+
+        if (thread is not null && thread != Thread.CurrentThread)
+        {
+            thread.Join();
+        }
+
+        ThrowIfFaulted();
+    }
+
+    private void ThrowIfFaulted()
+    {
+        if (_fault is { } fault)
+        {
+            _fault = null;
+            throw new InvalidOperationException($"The poll of NAPI '{Name}' threw; the instance stopped polling.", fault);
+        }
+    }
+
+    private void PollLoop()
+    {
+        var wake = _wake!;
+        t_current = null;
+        while (true)
+        {
+            wake.Wait();
+            while (true)
+            {
+                var state = Volatile.Read(ref _state);
+                if ((state & StateDisabled) != 0)
+                {
+                    return;
+                }
+
+                if ((state & StateScheduled) == 0)
+                {
+                    break;
+                }
+
+                int work;
+                t_current = this;
+                try
+                {
+                    work = _poll(this, Weight);
+                }
+                catch (Exception ex)
+                {
+                    // A poll that throws would take the whole process down from this thread; park the instance instead
+                    // and let Disable report it.
+                    _fault = ex;
+                    Interlocked.Or(ref _state, StateDisabled);
+                    return;
+                }
+                finally
+                {
+                    t_current = null;
+                }
+
+                PollCount++;
+
+                // A poll that did less than its budget without completing is completed here, as net_rx_action would warn and do.
+                if (work < Weight && (Volatile.Read(ref _state) & StateScheduled) != 0)
+                {
+                    t_current = this;
+                    CompleteDone(work);
+                    t_current = null;
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Name;
+}

@@ -1,0 +1,115 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Threading;
+
+namespace PoolRules.Runtime;
+
+/// <summary>
+/// The pool's ptr-ring: a bounded ring that many threads put pages into and the pool's NAPI context takes them
+/// out of in batches. Lock-free (one compare-exchange per produce, none per consume): each slot carries a
+/// sequence number that says whose turn it is, so producers never wait on one another or on the consumer.
+/// Consumers must be serialised by the caller (the NAPI context, or the pool's shutdown after NAPI stopped),
+/// as the kernel serialises them with the ring's consumer lock.
+/// </summary>
+internal sealed class PtrRing<T>
+    where T : class
+{
+    private readonly Slot[] _slots;
+    private readonly int _mask;
+
+    // Producers contend on _tail; the consumer owns _head. Keep them on separate cache lines.
+    private PaddedLong _tail;
+    private PaddedLong _head;
+    private volatile bool _closed;
+
+    public PtrRing(int size)
+    {
+        var capacity = (int)BitOperations.RoundUpToPowerOf2((uint)size);
+        _slots = new Slot[capacity];
+        _mask = capacity - 1;
+        for (var i = 0; i < capacity; i++)
+        {
+            _slots[i].Sequence = i;
+        }
+    }
+
+    public int Capacity => _slots.Length;
+
+    /// <summary>Items put in so far (the kernel's recycle ring counter, derived instead of counted).</summary>
+    public long Produced => Volatile.Read(ref _tail.Value);
+
+    public int Count => (int)(Volatile.Read(ref _tail.Value) - Volatile.Read(ref _head.Value));
+
+    public bool IsEmpty => Volatile.Read(ref _head.Value) == Volatile.Read(ref _tail.Value);
+
+    /// <summary>Adds an item; false when the ring is full or closed.</summary>
+    public bool TryProduce(T item)
+    {
+        if (_closed)
+        {
+            return false;
+        }
+
+        var slots = _slots;
+        var pos = Volatile.Read(ref _tail.Value);
+        while (true)
+        {
+            ref var slot = ref slots[pos & _mask];
+            var diff = Volatile.Read(ref slot.Sequence) - pos;
+            if (diff == 0)
+            {
+                var seen = Interlocked.CompareExchange(ref _tail.Value, pos + 1, pos);
+                if (seen == pos)
+                {
+                    slot.Item = item;
+                    Volatile.Write(ref slot.Sequence, pos + 1);
+                    return true;
+                }
+
+                pos = seen;
+            }
+            else if (diff < 0)
+            {
+                // The consumer has not freed this slot yet: the ring is full.
+                return false;
+            }
+            else
+            {
+                pos = Volatile.Read(ref _tail.Value);
+            }
+        }
+    }
+
+    /// <summary>Takes the oldest item, or null when empty (or when a producer has claimed a slot but not filled it yet).</summary>
+    public T? TryConsume()
+    {
+        var pos = _head.Value;
+        ref var slot = ref _slots[pos & _mask];
+        if (Volatile.Read(ref slot.Sequence) != pos + 1)
+        {
+            return null;
+        }
+
+        var item = slot.Item;
+        slot.Item = null;
+        Volatile.Write(ref slot.Sequence, pos + _slots.Length);
+        Volatile.Write(ref _head.Value, pos + 1);
+        return item;
+    }
+
+    /// <summary>Refuses further produces; items already in stay until consumed.</summary>
+    public void Close() => _closed = true;
+
+    private struct Slot
+    {
+        public long Sequence;
+        public T? Item;
+    }
+
+    [StructLayout(LayoutKind.Explicit, Size = 128)]
+    private struct PaddedLong
+    {
+        [FieldOffset(64)]
+        public long Value;
+    }
+}
