@@ -105,11 +105,13 @@ internal sealed class PtrRing<T>
         public long Sequence;
         public T? Item;
     }
+}
 
-    [StructLayout(LayoutKind.Explicit, Size = 128)]
-    private struct PaddedLong
-    {
-        [FieldOffset(64)]
-        public long Value;
-    }
+// A counter alone on its cache line (padding on both sides), so producers and consumer do not false-share.
+// Outside PtrRing<T>: a generic type's nested struct is generic too and cannot have explicit layout.
+[StructLayout(LayoutKind.Explicit, Size = 128)]
+internal struct PaddedLong
+{
+    [FieldOffset(64)]
+    public long Value;
 }
