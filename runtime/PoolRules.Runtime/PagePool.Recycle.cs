@@ -205,7 +205,7 @@ public sealed partial class PagePool
     private void OnHandOut(Page page)
     {
         page._state = PageState.Inflight;
-        page._allocationStack = new System.Diagnostics.StackTrace(2, fNeedFileInfo: true);
+        page._allocationStack = new System.Diagnostics.StackTrace(2, fNeedFileInfo: false);
         lock (_inflightPages!)
         {
             _inflightPages.Add(page);

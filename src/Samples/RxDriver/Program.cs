@@ -1,53 +1,100 @@
 using System;
 using System.Diagnostics;
 using System.Globalization;
+using System.Linq;
 using System.Threading;
 using PoolRules.Runtime;
 using PoolRules.Samples.RxDriver;
 
-// A single-queue RX driver on a simulated NIC: the device DMAs frames into pool pages, the NAPI poll runs the
-// kernel document's poller, and unload leaves nothing inflight.
-long frames = 2_000_000;
+// A multi-queue RX driver on a simulated NIC: the device DMAs frames into pool pages, one NAPI and one page pool per
+// RX queue run the kernel document's poller with an XDP program, the stack and TX completion return pages from
+// other threads, and unload leaves nothing inflight.
+long frames = 4_000_000;
+var queues = 2;
 var checkedMode = false;
 for (var i = 0; i < args.Length; i++)
 {
-    switch (args[i])
+    if (args[i] == "--checked")
     {
-        case "--frames" when i + 1 < args.Length && long.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0:
-            frames = n;
-            i++;
-            break;
-        case "--checked":
-            checkedMode = true;
-            break;
-        default:
-            Console.Error.WriteLine($"unknown or invalid argument '{args[i]}'; usage: RxDriver [--frames N] [--checked]");
-            return 2;
+        checkedMode = true;
+    }
+    else if (args[i] == "--frames" && i + 1 < args.Length && long.TryParse(args[++i], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0)
+    {
+        frames = n;
+    }
+    else if (args[i] == "--queues" && i + 1 < args.Length && int.TryParse(args[++i], NumberStyles.None, CultureInfo.InvariantCulture, out var q) && q is > 0 and <= 64)
+    {
+        queues = q;
+    }
+    else
+    {
+        Console.Error.WriteLine($"invalid argument '{args[i]}'; usage: RxDriver [--frames N] [--queues 1-64] [--checked]");
+        return 2;
     }
 }
 
-var dev = new NetDevice("sim0", rxQueueCount: 1, txQueueCount: 1);
-var queue = new RxQueue(dev, queueIndex: 0, ringSize: 256, frames, checkedMode);
-Console.WriteLine($"RxDriver: {dev.Name}, 1 RX queue, ring 256, {frames:N0} frames{(checkedMode ? ", checked mode" : "")}");
-
-var clock = Stopwatch.StartNew();
-queue.Open();
-while (queue.Processed < frames)
+const int RingSize = 256;
+var dev = new NetDevice("sim0", rxQueueCount: queues, txQueueCount: queues);
+var iommu = new SimulatedIommu();
+var nic = new SimulatedNic(dev.RxQueueCount, dev.TxQueueCount, RingSize, RxQueue.Headroom, frames);
+var stack = new NetworkStack(backlog: 1024);
+var rx = new RxQueue[dev.RxQueueCount];
+for (var q = 0; q < rx.Length; q++)
 {
-    Thread.Sleep(10);
+    rx[q] = new RxQueue(dev, q, nic, stack, iommu, checkedMode);
+}
+
+Console.WriteLine($"RxDriver: {dev.Name}, {dev.RxQueueCount} RX queues (one page pool each), ring {RingSize}, {frames:N0} frames{(checkedMode ? ", checked mode" : "")}");
+var clock = Stopwatch.StartNew();
+stack.Start();
+foreach (var queue in rx)
+{
+    queue.Open();
+}
+
+nic.Start();
+var progress = Stopwatch.StartNew();
+while (rx.Sum(r => r.Received) < frames)
+{
+    Thread.Sleep(20);
+    if (progress.ElapsedMilliseconds >= 500 && !Console.IsOutputRedirected)
+    {
+        progress.Restart();
+        var received = rx.Sum(r => r.Received);
+        Console.Write($"\r  {received:N0} / {frames:N0} frames, {received / clock.Elapsed.TotalSeconds / 1e6:F2} Mpps ");
+    }
 }
 
 var elapsed = clock.Elapsed;
-var stats = queue.Pool.GetStats();
-queue.Close();
-if (!queue.Pool.Freed.Wait(TimeSpan.FromSeconds(10)))
+if (!Console.IsOutputRedirected)
 {
-    Console.Error.WriteLine($"unload stalled: inflight {queue.Pool.Inflight}");
-    return 1;
+    Console.Write("\r" + new string(' ', 60) + "\r");
 }
 
-Console.WriteLine($"received {frames:N0} frames in {elapsed.TotalSeconds:F2} s: {frames / elapsed.TotalSeconds / 1e6:F2} Mpps " +
-    $"(dropped by XDP {queue.Dropped:N0}, passed to stack {queue.Passed:N0}, errors {queue.Errors:N0})");
-Console.WriteLine($"pool stats: {stats}");
-Console.WriteLine($"unloaded: inflight {queue.Pool.Inflight}");
-return queue.Pool.Inflight == 0 ? 0 : 1;
+// Unload: the device stops (completing queued transmissions), then polling, then the stack drains its backlog back
+// into the pools, then each queue returns its posted pages and unregisters.
+nic.Stop();
+foreach (var queue in rx)
+{
+    queue.Stop();
+}
+
+stack.Stop();
+var stats = rx.Select(r => r.Pool.GetStats()).ToArray();
+foreach (var queue in rx)
+{
+    queue.Close();
+}
+
+var freed = rx.All(r => r.Pool.Freed.Wait(TimeSpan.FromSeconds(10)));
+Console.WriteLine($"received {frames:N0} frames in {elapsed.TotalSeconds:F2} s: {frames / elapsed.TotalSeconds / 1e6:F2} Mpps; " +
+    $"stack delivered {stack.Delivered:N0}, device transmitted {nic.Transmitted:N0}");
+for (var q = 0; q < rx.Length; q++)
+{
+    var r = rx[q];
+    Console.WriteLine($"rx{q}: received {r.Received:N0}: drop {r.Dropped:N0}, pass {r.Passed:N0}, tx {r.Transmitted:N0}, redirect {r.Redirected:N0}, aborted {r.Aborted:N0}");
+    Console.WriteLine($"rx{q}: pool {stats[q]}");
+}
+
+Console.WriteLine($"unloaded: inflight {string.Join(", ", rx.Select((r, q) => $"rx{q} {r.Pool.Inflight}"))}; IOMMU mappings left {iommu.LiveMappings}");
+return freed && iommu.LiveMappings == 0 ? 0 : 1;

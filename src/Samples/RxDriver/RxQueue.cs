@@ -1,128 +1,113 @@
 using System;
-using System.Buffers.Binary;
 using System.Threading;
 using PoolRules.Runtime;
 
 namespace PoolRules.Samples.RxDriver;
 
 /// <summary>
-/// The driver side of one RX queue, following the kernel document's three examples: registration (one pool for the
-/// queue, registered as its XDP memory model), the NAPI poller (errors and XDP_DROP recycle directly, frames for the
-/// stack are released and replaced by a new page) and driver unload.
+/// The driver side of one RX queue, following the kernel document: registration (a pool for this queue alone,
+/// registered as the queue's XDP memory model), the NAPI poller (errors and XDP_DROP recycle directly into the fast
+/// cache; frames for the stack leave through the stack; XDP_TX and redirect go to a TX ring and come back at TX
+/// completion), and driver unload.
 /// </summary>
 internal sealed class RxQueue
 {
-    // One frame in PassEvery goes to the "network stack"; the rest are dropped by the XDP program.
-    private const int PassEvery = 16;
+    public const int Headroom = 256;
 
+    private readonly int _index;
+    private readonly RxRing _ring;
     private readonly SimulatedNic _nic;
-    private readonly PagePool _pool;
+    private readonly NetworkStack _stack;
+    private readonly int _txQueues;
     private readonly Napi _napi;
+    private readonly PagePool _pool;
     private readonly XdpRxQueueInfo _xdpRxq = new();
-    private readonly int _headroom;
     private long _nextToClean;
-    private long _processed;
-    private long _passed;
-    private long _dropped;
-    private long _errors;
 
-    public RxQueue(NetDevice dev, int queueIndex, int ringSize, long frames, bool checkedMode)
+    public RxQueue(NetDevice dev, int index, SimulatedNic nic, NetworkStack stack, IDmaDevice dma, bool checkedMode)
     {
-        _headroom = 256;
-        _napi = new Napi(dev, Poll) { Name = $"{dev.Name}-rx{queueIndex}" };
-        _nic = new SimulatedNic(ringSize, _headroom, frames, () => _napi.Schedule());
+        _index = index;
+        _nic = nic;
+        _ring = nic.Rx(index);
+        _stack = stack;
+        _txQueues = dev.TxQueueCount;
+        _napi = new Napi(dev, Poll) { Name = $"{dev.Name}-rx{index}" };
 
-        // Registration.
+        // Registration: Bidirectional because XDP_TX sends the RX page itself.
         _pool = PagePool.Create(new PagePoolParams
         {
             Order = 0,
             Flags = PagePoolFlags.DmaMap | PagePoolFlags.DmaSyncDevice,
-            PoolSize = ringSize,
+            PoolSize = _ring.Size * 2,
             Nid = NumaNode.NoNode,
-            Device = IdentityDmaDevice.Instance,
-            DmaDirection = DmaDirection.FromDevice,
-            Offset = _headroom,
-            MaxLength = PageAllocator.PageSize - _headroom,
+            Device = dma,
+            DmaDirection = DmaDirection.Bidirectional,
+            Offset = Headroom,
+            MaxLength = PageAllocator.PageSize - Headroom,
             Napi = _napi,
-            Name = $"{dev.Name}-rx{queueIndex}",
+            Name = $"{dev.Name}-rx{index}",
             Checked = checkedMode,
         });
-        _xdpRxq.Register(dev, queueIndex);
+        _xdpRxq.Register(dev, index);
         _xdpRxq.RegisterMemoryModel(MemoryModelType.PagePool, _pool);
+        _ring.Interrupt = () => _napi.Schedule();
     }
 
     public PagePool Pool => _pool;
 
-    public long Processed => Volatile.Read(ref _processed);
+    public long Received { get; private set; }
 
-    public long Passed => _passed;
+    public long Dropped { get; private set; }
 
-    public long Dropped => _dropped;
+    public long Passed { get; private set; }
 
-    public long Errors => _errors;
+    public long Transmitted { get; private set; }
 
-    /// <summary>ndo_open: post a page in every descriptor (NAPI is still off, so this thread owns the pool), then start.</summary>
+    public long Redirected { get; private set; }
+
+    public long Aborted { get; private set; }
+
+    /// <summary>ndo_open: post a page in every descriptor (NAPI is still off, so this thread owns the pool), then start polling.</summary>
     public void Open()
     {
-        for (var i = 0; i < _nic.RingSize; i++)
+        for (var i = 0; i < _ring.Size; i++)
         {
-            _nic.Descriptor(i).Page = _pool.DevAllocPages() ?? throw new OutOfMemoryException("No page for the RX ring.");
+            _ring[i].Page = _pool.DevAllocPages() ?? throw new OutOfMemoryException($"No page for RX queue {_index}.");
         }
 
-        _nic.Post(_nic.RingSize);
+        _ring.Post(_ring.Size);
         _napi.Enable();
-        _nic.Start();
     }
 
-    /// <summary>The NAPI poller: runs on the NAPI thread, so it may recycle directly into the pool's fast cache.</summary>
+    /// <summary>The NAPI poller: runs on this queue's NAPI thread, so it may recycle into the pool's fast cache.</summary>
     [NapiContext]
     private int Poll(Napi napi, int budget)
     {
         var done = 0;
-        var filled = _nic.Filled;
+        var filled = _ring.Filled;
         while (done < budget && _nextToClean < filled)
         {
-            ref var desc = ref _nic.Descriptor(_nextToClean);
+            ref var desc = ref _ring[_nextToClean];
             var page = desc.Page!;
-            var frame = page.Span.Slice(_headroom, desc.Length);
-            var seq = BinaryPrimitives.ReadInt64LittleEndian(frame);
 
-            if (frame[SimulatedNic.HeaderLength] != (byte)seq)
-            {
-                // Some error: the frame is garbage, the page goes straight back.
-                _errors++;
-                _pool.RecycleDirect(page);
-            }
-            else if (seq % PassEvery != 0)
-            {
-                // XDP_DROP.
-                _dropped++;
-                _pool.RecycleDirect(page);
-            }
-            else
-            {
-                // XDP_PASS: the page leaves the pool with the frame; the stack drops it when done.
-                _pool.ReleasePage(page);
-                DeliverToStack(page);
-                _passed++;
-            }
-
-            // Refill the descriptor. On allocation failure a real driver drops the frame and reuses its page; here
-            // every path above gave the page away, so stop and retry on the next poll.
+            // Refill first: on allocation failure keep the old page in the ring and drop its frame, as drivers do.
             var fresh = _pool.DevAllocPages();
             if (fresh is null)
             {
-                desc.Page = null;
-                break;
+                Dropped++;
+            }
+            else
+            {
+                desc.Page = fresh;
+                Deliver(page, desc.Length);
             }
 
-            desc.Page = fresh;
             _nextToClean++;
             done++;
         }
 
-        _nic.Post(_nextToClean + _nic.RingSize);
-        Volatile.Write(ref _processed, _nextToClean);
+        Received += done;
+        _ring.Post(_nextToClean + _ring.Size);
         if (done < budget)
         {
             napi.CompleteDone(done);
@@ -131,20 +116,61 @@ internal sealed class RxQueue
         return done;
     }
 
-    private static void DeliverToStack(Page page)
+    [NapiContext]
+    private void Deliver(Page page, int length)
     {
-        // The simulated stack consumes the frame synchronously and drops the caller's reference.
-        page.Put();
+        var frame = page.Span.Slice(Headroom, length);
+        switch (XdpProgram.Run(frame))
+        {
+            case XdpAction.Drop:
+                Dropped++;
+                _pool.RecycleDirect(page);
+                break;
+            case XdpAction.Pass when (frame[0] & 1) == 0:
+                // skb path with recycling: the stack gives the page back to this pool from its own thread.
+                Passed++;
+                _stack.Receive(page);
+                break;
+            case XdpAction.Pass:
+                // skb path that keeps the page (a socket queues the frame): it leaves the pool first.
+                Passed++;
+                _pool.ReleasePage(page);
+                _stack.Receive(page);
+                break;
+            case XdpAction.Tx:
+                Transmit(page, _index % _txQueues, length);
+                Transmitted++;
+                break;
+            case XdpAction.Redirect:
+                Transmit(page, (_index + 1) % _txQueues, length);
+                Redirected++;
+                break;
+            default:
+                Aborted++;
+                _pool.RecycleDirect(page);
+                break;
+        }
     }
 
-    /// <summary>Driver unload: stop polling, give back the posted pages, unregister (which destroys the pool).</summary>
+    [NapiContext]
+    private void Transmit(Page page, int txQueue, int length)
+    {
+        if (!_nic.Transmit(txQueue, new TxFrame(page, Headroom, length)))
+        {
+            // TX ring full: the frame is dropped and the page recycled here, in NAPI context.
+            _pool.RecycleDirect(page);
+        }
+    }
+
+    /// <summary>Stops polling (napi_disable); the device must be stopped first.</summary>
+    public void Stop() => _napi.Disable();
+
+    /// <summary>Driver unload: give back the posted pages, then unregister the queue, which destroys the pool with it.</summary>
     public void Close()
     {
-        _nic.Stop();
-        _napi.Disable();
-        for (var i = 0; i < _nic.RingSize; i++)
+        for (var i = 0; i < _ring.Size; i++)
         {
-            ref var desc = ref _nic.Descriptor(i);
+            ref var desc = ref _ring[i];
             if (desc.Page is { } page)
             {
                 desc.Page = null;
