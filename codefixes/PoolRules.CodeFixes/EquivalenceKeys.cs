@@ -6,6 +6,10 @@ namespace PoolRules.CodeFixes;
 /// </summary>
 internal static class EquivalenceKeys
 {
+    public const string InsertPut = "PoolRules.PP0001.InsertPut";
+
+    public const string InsertRelease = "PoolRules.PP0001.InsertRelease";
+
     public const string RemoveSecondPut = "PoolRules.PP0002.RemoveSecondPut";
 
     public const string PutToOwningPool = "PoolRules.PP0008.PutToOwningPool";

@@ -28,6 +28,10 @@ public sealed class Napi
     private SemaphoreSlim? _wake;
     private Exception? _fault;
 
+    // Set by CompleteDone during the current poll (poll thread only): the loop must then not complete on the poll's
+    // behalf, or it would clear the re-schedule of a missed CompleteDone, or a Schedule that came in after it.
+    private bool _completeCalled;
+
     /// <summary>Creates a disabled NAPI instance for <paramref name="dev"/>; call <see cref="Enable"/>.</summary>
     public Napi(NetDevice dev, NapiPoll poll, int weight = 64)
     {
@@ -118,6 +122,8 @@ public sealed class Napi
             throw new InvalidOperationException($"CompleteDone of '{Name}' outside its own poll.");
         }
 
+        _completeCalled = true;
+
         while (true)
         {
             var state = Volatile.Read(ref _state);
@@ -188,6 +194,7 @@ public sealed class Napi
                 }
 
                 int work;
+                _completeCalled = false;
                 t_current = this;
                 try
                 {
@@ -209,7 +216,9 @@ public sealed class Napi
                 PollCount++;
 
                 // A poll that did less than its budget without completing is completed here, as net_rx_action would warn and do.
-                if (work < Weight && (Volatile.Read(ref _state) & StateScheduled) != 0)
+                // One that called CompleteDone itself is left alone: Scheduled set now means "poll again" (a missed
+                // schedule, or a Schedule after its CompleteDone), as the kernel's napi_complete_done re-schedules.
+                if (work < Weight && !_completeCalled && (Volatile.Read(ref _state) & StateScheduled) != 0)
                 {
                     t_current = this;
                     CompleteDone(work);

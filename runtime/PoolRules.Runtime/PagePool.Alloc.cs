@@ -24,9 +24,14 @@ public sealed partial class PagePool
     /// <returns>The page, with one reference; null when none can be had (the kernel's NULL).</returns>
     public Page? AllocPages(AllocFlags flags)
     {
-        if (_cacheCount > 0)
+        // count - 1 as an unsigned index below the array's length is "_cacheCount > 0" in a form that lets the JIT
+        // drop the bounds check of the read.
+        var cache = _cache;
+        var count = _cacheCount - 1;
+        if ((uint)count < (uint)cache.Length)
         {
-            var page = _cache[--_cacheCount];
+            var page = cache[count];
+            _cacheCount = count;
             _allocFast++;
             if (_checked)
             {
@@ -118,7 +123,15 @@ public sealed partial class PagePool
             return page;
         }
 
-        ReturnPage(page);
+        // Someone took their own reference (get_page) on a fragment: as page_pool_return_page does, release the
+        // page and drop only the pool's reference. ReturnPage would free the memory under the other holder.
+        ReleaseDma(page);
+        if (_checked)
+        {
+            page._state = PageState.Released;
+        }
+
+        page.Put();
         return null;
     }
 

@@ -98,7 +98,7 @@ public sealed partial class PagePool : IDisposable
     /// <summary>The NAPI instance that owns the fast cache, if the pool was given one.</summary>
     public Napi? Napi => _napi;
 
-    /// <summary>Slots in the ptr-ring: <see cref="PagePoolParams.PoolSize"/> rounded up to a power of two.</summary>
+    /// <summary>Slots in the ptr-ring: <see cref="PagePoolParams.PoolSize"/> rounded up to a power of two (at least 2).</summary>
     public int RingCapacity => _ring.Capacity;
 
     /// <summary>

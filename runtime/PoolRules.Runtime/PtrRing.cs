@@ -1,3 +1,4 @@
+using System;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Threading;
@@ -24,7 +25,10 @@ internal sealed class PtrRing<T>
 
     public PtrRing(int size)
     {
-        var capacity = (int)BitOperations.RoundUpToPowerOf2((uint)size);
+        // At least 2 slots: a slot's sequence reads pos + 1 both when it was filled at pos and when it is free for
+        // pos + capacity, so with one slot a full ring looks free (a produce overwrites the page in it) and an
+        // emptied one looks full.
+        var capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(size, 2));
         _slots = new Slot[capacity];
         _mask = capacity - 1;
         for (var i = 0; i < capacity; i++)
