@@ -182,14 +182,15 @@ public sealed class Napi
             wake.Wait();
             while (true)
             {
+                // A poll scheduled before Disable still runs, as napi_disable waits for it; Schedule refuses new ones.
                 var state = Volatile.Read(ref _state);
-                if ((state & StateDisabled) != 0)
-                {
-                    return;
-                }
-
                 if ((state & StateScheduled) == 0)
                 {
+                    if ((state & StateDisabled) != 0)
+                    {
+                        return;
+                    }
+
                     break;
                 }
 

@@ -17,6 +17,9 @@ public sealed class NetDevice
         TxQueueCount = txQueueCount;
     }
 
+    // Serialises rx-queue registrations on this device; private so callers cannot deadlock on it.
+    internal object RegistrationGate { get; } = new();
+
     /// <summary>Interface name, e.g. "eth0".</summary>
     public string Name { get; }
 

@@ -68,6 +68,8 @@ public sealed partial class PagePool
 
     private void Shutdown()
     {
+        // Handlers run after the lock is let go, so a slow one cannot hold up puts that finish the shutdown.
+        var reportLeaks = false;
         lock (_shutdownGate)
         {
             _destroying = true;
@@ -94,12 +96,13 @@ public sealed partial class PagePool
 
             _shutdownStart = _timeProvider.GetTimestamp();
             _nextWarn = _warnPeriod;
-            if (_checked)
-            {
-                RaiseStalled(TimeSpan.Zero);
-            }
-
+            reportLeaks = _checked;
             _retryTimer = _timeProvider.CreateTimer(static state => ((PagePool)state!).RetryShutdown(), this, _retryPeriod, _retryPeriod);
+        }
+
+        if (reportLeaks)
+        {
+            RaiseStalled(TimeSpan.Zero);
         }
     }
 
@@ -107,6 +110,7 @@ public sealed partial class PagePool
     // just before) are freed here; then either the pool is done or the warning is due.
     private void RetryShutdown()
     {
+        TimeSpan? warnAfter = null;
         lock (_shutdownGate)
         {
             if (Volatile.Read(ref _freedFlag) != 0)
@@ -126,8 +130,13 @@ public sealed partial class PagePool
             if (elapsed >= _nextWarn)
             {
                 _nextWarn = elapsed + _warnPeriod;
-                RaiseStalled(elapsed);
+                warnAfter = elapsed;
             }
+        }
+
+        if (warnAfter is { } stalledFor)
+        {
+            RaiseStalled(stalledFor);
         }
     }
 

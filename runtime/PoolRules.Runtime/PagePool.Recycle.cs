@@ -145,6 +145,12 @@ public sealed partial class PagePool
         }
 
         Interlocked.Increment(ref _shared.ReleaseCount);
+        if (_destroying)
+        {
+            // After Destroy every page that leaves the pool, by a put, a release or its last Page.Put, may be the
+            // last one out: then the pool is freed now, not at the next retry.
+            TryFinishShutdown();
+        }
     }
 
     // page_pool_return_page: release and free a page that is the pool's alone.
@@ -160,11 +166,6 @@ public sealed partial class PagePool
     {
         Interlocked.Increment(ref _shared.RingFull);
         ReturnPage(page);
-        if (_destroying)
-        {
-            // After Destroy the ring refuses pages, so the last put lands here and frees the pool.
-            TryFinishShutdown();
-        }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -178,10 +179,6 @@ public sealed partial class PagePool
         }
 
         page.Put();
-        if (_destroying)
-        {
-            TryFinishShutdown();
-        }
     }
 
     private void SyncForDevice(Page page, int dmaSyncSize)

@@ -38,7 +38,7 @@ public sealed class XdpRxQueueInfo
             throw new ArgumentOutOfRangeException(nameof(queueIndex), queueIndex, $"Device '{dev.Name}' has RX queues 0 to {dev.RxQueueCount - 1}.");
         }
 
-        lock (dev)
+        lock (dev.RegistrationGate)
         {
             if (Device is not null)
             {

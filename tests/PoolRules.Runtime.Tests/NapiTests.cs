@@ -272,6 +272,37 @@ public sealed class NapiTests
     }
 
     [Fact]
+    public void A_poll_scheduled_before_Disable_still_runs_before_Disable_returns()
+    {
+        var inFirstPoll = new ManualResetEventSlim();
+        var releaseFirstPoll = new ManualResetEventSlim();
+        var polls = 0;
+        var napi = new Napi(_dev, (n, _) =>
+        {
+            if (Interlocked.Increment(ref polls) == 1)
+            {
+                inFirstPoll.Set();
+                releaseFirstPoll.Wait(Timeout);
+            }
+
+            n.CompleteDone(0);
+            return 0;
+        });
+        napi.Enable();
+        Assert.True(napi.Schedule());
+        Assert.True(inFirstPoll.Wait(Timeout));
+        Assert.True(napi.Schedule()); // missed: the poll must run once more
+
+        var disabling = new Thread(napi.Disable);
+        disabling.Start();
+        releaseFirstPoll.Set();
+        Assert.True(disabling.Join(Timeout));
+
+        Assert.Equal(2, Volatile.Read(ref polls));
+        Assert.False(napi.Schedule());
+    }
+
+    [Fact]
     public void Enable_and_Disable_twice_are_harmless()
     {
         var polled = new ManualResetEventSlim();
