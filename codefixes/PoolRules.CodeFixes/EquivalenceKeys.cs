@@ -10,6 +10,14 @@ internal static class EquivalenceKeys
 
     public const string InsertRelease = "PoolRules.PP0001.InsertRelease";
 
+    public const string PutThroughRing = "PoolRules.PP0003.PutThroughRing";
+
+    public const string MarkNapiContext = "PoolRules.PP0003.MarkNapiContext";
+
+    public const string AddDmaMap = "PoolRules.PP0006.AddDmaMap";
+
+    public const string SetMaxLength = "PoolRules.PP0006.SetMaxLength";
+
     public const string RemoveSecondPut = "PoolRules.PP0002.RemoveSecondPut";
 
     public const string PutToOwningPool = "PoolRules.PP0008.PutToOwningPool";

@@ -29,9 +29,16 @@ public static class VerifyFix<TAnalyzer, TCodeFix>
         """;
 
     /// <summary>One document: <paramref name="source"/> becomes <paramref name="fixedSource"/> (both after <see cref="Usings"/>).</summary>
-    public static Task FixAsync(string source, string fixedSource, int? codeActionIndex = null, string? equivalenceKey = null)
+    public static Task FixAsync(string source, string fixedSource, int? codeActionIndex = null, string? equivalenceKey = null, int? iterations = null)
     {
         var test = NewTest();
+        if (iterations is { } n)
+        {
+            // One diagnostic whose fix takes several actions, one per run of the analyzer.
+            test.NumberOfIncrementalIterations = n;
+            test.NumberOfFixAllIterations = n;
+        }
+
         test.TestCode = Usings + source;
         test.FixedCode = Usings + fixedSource;
         test.CodeActionIndex = codeActionIndex;

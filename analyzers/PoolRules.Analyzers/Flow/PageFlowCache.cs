@@ -1,0 +1,277 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.FlowAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace PoolRules.Analyzers.Flow;
+
+/// <summary>What a method does with a page passed to one of its parameters, on every path.</summary>
+internal enum ParameterSummary
+{
+    /// <summary>Leaves the page to the caller (the default for any call we cannot see into).</summary>
+    Borrows,
+
+    /// <summary>Puts, releases or hands the page on, so the caller no longer owes anything.</summary>
+    Consumes,
+
+    /// <summary>Puts the page back to its pool on every path: the caller must not use or put it again.</summary>
+    Puts,
+}
+
+/// <summary>
+/// Per-compilation memo of dataflow results (one run per operation block, shared by every rule) and of
+/// source-method parameter summaries.
+/// </summary>
+internal sealed class PageFlowCache
+{
+    private const int MaxSummaryDepth = 4;
+
+    [ThreadStatic]
+    private static HashSet<IMethodSymbol>? s_inProgress;
+
+    private readonly KnownSymbols _known;
+
+    /// <summary>Sees every exception the engine swallows; tests use it to prove the engine did not give up.</summary>
+    internal static Action<Exception>? EngineFault { get; set; }
+    private readonly ConcurrentDictionary<SyntaxNode, Lazy<PageFlowResult>> _results = new();
+    private readonly ConcurrentDictionary<IMethodSymbol, ImmutableArray<ParameterSummary>> _summaries = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<IMethodSymbol, bool> _returnsOwned = new(SymbolEqualityComparer.Default);
+
+    public PageFlowCache(KnownSymbols known)
+    {
+        _known = known;
+    }
+
+    /// <summary>The dataflow result for one operation block; the first rule to ask pays for it.</summary>
+    public PageFlowResult Get(IOperation block, IMethodSymbol? owner, Func<IOperation, ControlFlowGraph> getGraph)
+    {
+        var lazy = _results.GetOrAdd(block.Syntax, _ => new Lazy<PageFlowResult>(() => Compute(block, owner, getGraph)));
+        return lazy.Value;
+    }
+
+    private PageFlowResult Compute(IOperation block, IMethodSymbol? owner, Func<IOperation, ControlFlowGraph> getGraph)
+    {
+        try
+        {
+            if (!MayInvolvePages(block.Syntax)
+                && !(owner is not null && owner.Parameters.Any(_known.TakesOwnership))
+                && !CallsSourcePageMethod(block))
+            {
+                return PageFlowResult.Empty;
+            }
+
+            var result = new PageFlowResult();
+            var graph = getGraph(block);
+            PageFlowRun.AnalyzeGraph(_known, graph, owner?.Parameters ?? ImmutableArray<IParameterSymbol>.Empty, result);
+            return result;
+        }
+#pragma warning disable CA1031 // The engine must never surface an exception as AD0001: an unexpected shape means no diagnostic.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            EngineFault?.Invoke(exception);
+            return PageFlowResult.Empty;
+        }
+    }
+
+    /// <summary>
+    /// The cheap pre-filter: a body that neither allocates, puts, releases, drains a slot nor takes ownership of a
+    /// parameter cannot break a page rule, so no control flow graph is built for it.
+    /// </summary>
+    public static bool MayInvolvePages(SyntaxNode node)
+    {
+        foreach (var descendant in node.DescendantNodesAndSelf())
+        {
+            switch (descendant)
+            {
+                case InvocationExpressionSyntax invocation:
+                    switch (InvokedName(invocation.Expression))
+                    {
+                        case "AllocPages" or "DevAllocPages" or "AllocFrag" or "Exchange":
+                        case "PutPage" or "PutFullPage" or "RecycleDirect" or "ReleasePage" or "Put":
+                            return true;
+                    }
+
+                    break;
+                case AssignmentExpressionSyntax { Right: LiteralExpressionSyntax literal } when literal.IsKind(SyntaxKind.NullLiteralExpression):
+                    return true;
+                case AttributeSyntax attribute when attribute.Name.ToString().Contains("TakesPageOwnership"):
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The operation pre-filter: a call to a source method that returns a page may hand over an owned one.</summary>
+    private bool CallsSourcePageMethod(IOperation block)
+    {
+        foreach (var operation in block.Descendants())
+        {
+            if (operation is IInvocationOperation { TargetMethod: { DeclaringSyntaxReferences.Length: > 0 } method } && _known.IsPage(method.ReturnType))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string? InvokedName(ExpressionSyntax expression) => expression switch
+    {
+        MemberAccessExpressionSyntax member => member.Name.Identifier.ValueText,
+        MemberBindingExpressionSyntax binding => binding.Name.Identifier.ValueText,
+        IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
+        GenericNameSyntax generic => generic.Identifier.ValueText,
+        _ => null,
+    };
+
+    /// <summary>
+    /// What <paramref name="method"/> does with a page passed as parameter <paramref name="ordinal"/>. Source methods are
+    /// analysed once (local functions through the graph that declares them); recursion and depth limits borrow.
+    /// </summary>
+    public ParameterSummary Summary(IMethodSymbol method, int ordinal, ControlFlowGraph? enclosingGraph)
+    {
+        method = method.OriginalDefinition;
+        if (method.DeclaringSyntaxReferences.Length == 0 || method.IsAbstract || method.IsExtern)
+        {
+            return ParameterSummary.Borrows;
+        }
+
+        if (!_summaries.TryGetValue(method, out var summaries))
+        {
+            var inProgress = s_inProgress ??= new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+            if (inProgress.Contains(method))
+            {
+                // Recursion: assume the cycle hands the page on, as the non-recursive paths decide the summary.
+                return ParameterSummary.Consumes;
+            }
+
+            if (inProgress.Count >= MaxSummaryDepth)
+            {
+                return ParameterSummary.Borrows;
+            }
+
+            inProgress.Add(method);
+
+            try
+            {
+                summaries = ComputeSummaries(method, enclosingGraph);
+            }
+#pragma warning disable CA1031 // A method we cannot analyse borrows, as an unknown call does.
+            catch (Exception exception)
+#pragma warning restore CA1031
+            {
+                EngineFault?.Invoke(exception);
+                summaries = ImmutableArray<ParameterSummary>.Empty;
+            }
+            finally
+            {
+                inProgress.Remove(method);
+            }
+
+            summaries = _summaries.GetOrAdd(method, summaries);
+        }
+
+        return ordinal < summaries.Length ? summaries[ordinal] : ParameterSummary.Borrows;
+    }
+
+    /// <summary>
+    /// Whether a source method returns a page it owns on some path (an allocation helper): its caller then owns the
+    /// result as if it had allocated it.
+    /// </summary>
+    public bool ReturnsOwnedPage(IMethodSymbol method, ControlFlowGraph? enclosingGraph)
+    {
+        method = method.OriginalDefinition;
+        if (method.DeclaringSyntaxReferences.Length == 0 || method.IsAbstract || method.IsExtern || !_known.IsPage(method.ReturnType))
+        {
+            return false;
+        }
+
+        if (_returnsOwned.TryGetValue(method, out var returnsOwned))
+        {
+            return returnsOwned;
+        }
+
+        var inProgress = s_inProgress ??= new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+        if (inProgress.Count >= MaxSummaryDepth || !inProgress.Add(method))
+        {
+            return false;
+        }
+
+        try
+        {
+            returnsOwned = GraphOf(method, enclosingGraph) is { } graph && PageFlowRun.ReturnsOwnedPage(_known, graph, method.Parameters);
+        }
+#pragma warning disable CA1031 // A method we cannot analyse returns a borrowed page, as an unknown call does.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            EngineFault?.Invoke(exception);
+            returnsOwned = false;
+        }
+        finally
+        {
+            inProgress.Remove(method);
+        }
+
+        return _returnsOwned.GetOrAdd(method, returnsOwned);
+    }
+
+    private ImmutableArray<ParameterSummary> ComputeSummaries(IMethodSymbol method, ControlFlowGraph? enclosingGraph)
+    {
+        var builder = ImmutableArray.CreateBuilder<ParameterSummary>(method.Parameters.Length);
+        if (method.MethodKind == MethodKind.Constructor && method.DeclaringSyntaxReferences[0].GetSyntax() is TypeDeclarationSyntax)
+        {
+            // A primary constructor (or a record's positional one) keeps its parameters in the object.
+            foreach (var parameter in method.Parameters)
+            {
+                builder.Add(_known.IsPage(parameter.Type) ? ParameterSummary.Consumes : ParameterSummary.Borrows);
+            }
+
+            return builder.MoveToImmutable();
+        }
+
+        var graph = GraphOf(method, enclosingGraph);
+        foreach (var parameter in method.Parameters)
+        {
+            builder.Add(graph is not null && _known.IsPage(parameter.Type)
+                ? PageFlowRun.SummarizeParameter(_known, graph, method.Parameters, parameter)
+                : ParameterSummary.Borrows);
+        }
+
+        return builder.MoveToImmutable();
+    }
+
+    private ControlFlowGraph? GraphOf(IMethodSymbol method, ControlFlowGraph? enclosingGraph)
+    {
+        if (method.MethodKind == MethodKind.LocalFunction)
+        {
+            return enclosingGraph?.GetLocalFunctionControlFlowGraphInScope(method);
+        }
+
+        var syntax = method.DeclaringSyntaxReferences[0].GetSyntax();
+        if (!_known.Compilation.ContainsSyntaxTree(syntax.SyntaxTree))
+        {
+            return null;
+        }
+
+        // Summaries need the bodies of other methods; the semantic model is only asked for one declaration and the
+        // result is cached for the whole compilation.
+#pragma warning disable RS1030
+        var model = _known.Compilation.GetSemanticModel(syntax.SyntaxTree);
+#pragma warning restore RS1030
+        return model.GetOperation(syntax) switch
+        {
+            IMethodBodyOperation body => ControlFlowGraph.Create(body),
+            IConstructorBodyOperation body => ControlFlowGraph.Create(body),
+            _ => null,
+        };
+    }
+}

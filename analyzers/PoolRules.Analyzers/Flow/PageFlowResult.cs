@@ -1,0 +1,149 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+
+namespace PoolRules.Analyzers.Flow;
+
+/// <summary>How a leaking path ends.</summary>
+internal enum LeakExitKind
+{
+    Return,
+    Throw,
+    Overwrite,
+    Reallocation,
+}
+
+/// <summary>One place where an owned page is lost.</summary>
+internal sealed class LeakExit
+{
+    public LeakExit(Location location, LeakExitKind kind)
+    {
+        Location = location;
+        Kind = kind;
+    }
+
+    public Location Location { get; }
+
+    public LeakExitKind Kind { get; }
+
+    public int Line => Location.GetLineSpan().StartLinePosition.Line + 1;
+
+    public string Describe() => Kind switch
+    {
+        LeakExitKind.Throw => "when the method throws at line " + Line,
+        LeakExitKind.Overwrite => "before the variable is overwritten at line " + Line,
+        LeakExitKind.Reallocation => "before the loop comes back to line " + Line,
+        _ => "when the method returns at line " + Line,
+    };
+}
+
+/// <summary>PP0001: an owned page reaches an exit, an overwrite or its next allocation.</summary>
+internal sealed class LeakFinding
+{
+    public LeakFinding(Location allocation, string page, string how, ImmutableArray<LeakExit> exits)
+    {
+        Allocation = allocation;
+        Page = page;
+        How = how;
+        Exits = exits;
+    }
+
+    /// <summary>"allocated", "taken" (out of a cleared slot) or "received" (a [TakesPageOwnership] parameter).</summary>
+    public string How { get; }
+
+    public Location Allocation { get; }
+
+    public string Page { get; }
+
+    /// <summary>Every leaking exit in source order; the first one is named in the message.</summary>
+    public ImmutableArray<LeakExit> Exits { get; }
+}
+
+/// <summary>PP0002: a put or release of a page that may already be put or released.</summary>
+internal sealed class DoublePutFinding
+{
+    public DoublePutFinding(Location call, string page, PageState now, PageState earlier, Location earlierLocation)
+    {
+        Call = call;
+        Page = page;
+        Now = now;
+        Earlier = earlier;
+        EarlierLocation = earlierLocation;
+    }
+
+    public Location Call { get; }
+
+    public string Page { get; }
+
+    public PageState Now { get; }
+
+    public PageState Earlier { get; }
+
+    public Location EarlierLocation { get; }
+}
+
+/// <summary>PP0005: a use of a page that on every path was put back or dropped.</summary>
+internal sealed class UseAfterPutFinding
+{
+    public UseAfterPutFinding(Location use, string page, PageState earlier, Location earlierLocation)
+    {
+        Use = use;
+        Page = page;
+        Earlier = earlier;
+        EarlierLocation = earlierLocation;
+    }
+
+    public Location Use { get; }
+
+    public string Page { get; }
+
+    public PageState Earlier { get; }
+
+    public Location EarlierLocation { get; }
+}
+
+/// <summary>PP0008: a page put to another pool than the one that allocated it.</summary>
+internal sealed class WrongPoolFinding
+{
+    public WrongPoolFinding(Location call, string page, string fromPool, string toPool, Location allocation)
+    {
+        Call = call;
+        Page = page;
+        FromPool = fromPool;
+        ToPool = toPool;
+        Allocation = allocation;
+    }
+
+    public Location Call { get; }
+
+    public string Page { get; }
+
+    public string FromPool { get; }
+
+    public string ToPool { get; }
+
+    public Location Allocation { get; }
+}
+
+/// <summary>Everything the engine found in one operation block (its lambdas and local functions included).</summary>
+internal sealed class PageFlowResult
+{
+    public static readonly PageFlowResult Empty = new();
+
+    public List<LeakFinding> Leaks { get; } = new();
+
+    public List<DoublePutFinding> DoublePuts { get; } = new();
+
+    public List<UseAfterPutFinding> UsesAfterPut { get; } = new();
+
+    public List<WrongPoolFinding> WrongPools { get; } = new();
+
+    public static string Describe(PageState state) => state switch
+    {
+        PageState.Released => "released from its pool",
+        PageState.Dropped => "dropped with Page.Put()",
+        _ => "put back to its pool",
+    };
+
+    public static int Line(Location location) => location.GetLineSpan().StartLinePosition.Line + 1;
+}

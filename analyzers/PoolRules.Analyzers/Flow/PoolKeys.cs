@@ -1,0 +1,52 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace PoolRules.Analyzers.Flow;
+
+/// <summary>Names the pool a receiver expression denotes, so PP0008 can compare the allocating and the putting pool.</summary>
+internal static class PoolKeys
+{
+    private const int MaxAliasDepth = 3;
+
+    public static PoolKey? Of(IOperation? receiver, KnownSymbols known) => Of(receiver, known, 0);
+
+    private static PoolKey? Of(IOperation? receiver, KnownSymbols known, int depth)
+    {
+        switch (receiver)
+        {
+            case IConversionOperation conversion:
+                return Of(conversion.Operand, known, depth);
+            case IParameterReferenceOperation parameter:
+                return new PoolKey("P:" + parameter.Parameter.Name, parameter.Parameter.Name);
+            case IFieldReferenceOperation field:
+                return new PoolKey("F:" + field.Field.ToDisplayString() + "@" + InstanceKey(field.Instance), receiver.Syntax.ToString());
+            case IPropertyReferenceOperation { Arguments.IsEmpty: true } property:
+                return new PoolKey("M:" + property.Property.ToDisplayString() + "@" + InstanceKey(property.Instance), receiver.Syntax.ToString());
+            case ILocalReferenceOperation local:
+                // `var pool = _pools[q];` style aliases: a local initialised from a named pool is that pool.
+                var initializer = (local.Local.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax() as VariableDeclaratorSyntax)?.Initializer?.Value;
+                if (initializer is not null && depth < MaxAliasDepth && known.Compilation.ContainsSyntaxTree(initializer.SyntaxTree))
+                {
+#pragma warning disable RS1030 // Only the local's own initializer is bound, once per PP0008 check.
+                    var model = receiver.SemanticModel ?? known.Compilation.GetSemanticModel(initializer.SyntaxTree);
+#pragma warning restore RS1030
+                    if (model.SyntaxTree == initializer.SyntaxTree && Of(model.GetOperation(initializer), known, depth + 1) is { } aliased)
+                    {
+                        return new PoolKey(aliased.Key, local.Local.Name);
+                    }
+                }
+
+                return new PoolKey("L:" + local.Local.Name, local.Local.Name);
+            default:
+                return null;
+        }
+    }
+
+    private static string InstanceKey(IOperation? instance) => instance switch
+    {
+        null or IInstanceReferenceOperation => "this",
+        _ => PageFlowRun.Normalize(instance.Syntax.ToString()),
+    };
+}

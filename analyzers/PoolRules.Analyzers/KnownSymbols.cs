@@ -1,0 +1,92 @@
+using System.Runtime.CompilerServices;
+using Microsoft.CodeAnalysis;
+
+namespace PoolRules.Analyzers;
+
+/// <summary>The runtime's symbols, resolved once per compilation and shared by every PoolRules analyzer.</summary>
+internal sealed class KnownSymbols
+{
+    private static readonly ConditionalWeakTable<Compilation, KnownSymbols?> Cache = new();
+
+    private KnownSymbols(Compilation compilation, INamedTypeSymbol pagePool, INamedTypeSymbol page)
+    {
+        Compilation = compilation;
+        PagePool = pagePool;
+        Page = page;
+        TakesPageOwnership = compilation.GetTypeByMetadataName("PoolRules.Runtime.TakesPageOwnershipAttribute");
+        NapiContext = compilation.GetTypeByMetadataName("PoolRules.Runtime.NapiContextAttribute");
+        Interlocked = compilation.GetTypeByMetadataName("System.Threading.Interlocked");
+        NapiType = compilation.GetTypeByMetadataName("PoolRules.Runtime.Napi");
+        NapiPoll = compilation.GetTypeByMetadataName("PoolRules.Runtime.NapiPoll");
+        QueueCount = compilation.GetTypeByMetadataName("PoolRules.Runtime.QueueCountAttribute");
+        NetDevice = compilation.GetTypeByMetadataName("PoolRules.Runtime.NetDevice");
+        XdpRxQueueInfo = compilation.GetTypeByMetadataName("PoolRules.Runtime.XdpRxQueueInfo");
+        PagePoolParams = compilation.GetTypeByMetadataName("PoolRules.Runtime.PagePoolParams");
+        NapiContexts = new Napi.NapiContexts(this);
+        Flow = new Flow.PageFlowCache(this);
+    }
+
+    public Compilation Compilation { get; }
+
+    public INamedTypeSymbol PagePool { get; }
+
+    public INamedTypeSymbol Page { get; }
+
+    public INamedTypeSymbol? TakesPageOwnership { get; }
+
+    public INamedTypeSymbol? NapiContext { get; }
+
+    public INamedTypeSymbol? Interlocked { get; }
+
+    /// <summary>PoolRules.Runtime.Napi, whose constructor takes the NAPI poll.</summary>
+    public INamedTypeSymbol? NapiType { get; }
+
+    /// <summary>The poll delegate: a method, lambda or local function converted to it runs in NAPI context.</summary>
+    public INamedTypeSymbol? NapiPoll { get; }
+
+    /// <summary>[QueueCount]: marks a value that is the number of hardware RX queues (PP0004).</summary>
+    public INamedTypeSymbol? QueueCount { get; }
+
+    public INamedTypeSymbol? NetDevice { get; }
+
+    public INamedTypeSymbol? XdpRxQueueInfo { get; }
+
+    public INamedTypeSymbol? PagePoolParams { get; }
+
+    /// <summary>Which code runs in a NAPI-safe context, and why; computed on demand and memoized for this compilation (PP0003, PP0007).</summary>
+    public Napi.NapiContexts NapiContexts { get; }
+
+    /// <summary>Dataflow results and method summaries for this compilation, computed once and read by every rule.</summary>
+    public Flow.PageFlowCache Flow { get; }
+
+    /// <summary>Null when the compilation does not reference PoolRules.Runtime: then no rule registers anything.</summary>
+    public static KnownSymbols? For(Compilation compilation) =>
+        Cache.GetValue(compilation, static c =>
+        {
+            var pool = c.GetTypeByMetadataName("PoolRules.Runtime.PagePool");
+            var page = c.GetTypeByMetadataName("PoolRules.Runtime.Page");
+            return pool is null || page is null ? null : new KnownSymbols(c, pool, page);
+        });
+
+    public bool IsPage(ITypeSymbol? type) => type is not null && SymbolEqualityComparer.Default.Equals(type.OriginalDefinition, Page);
+
+    public bool IsPagePool(ITypeSymbol? type) => type is not null && SymbolEqualityComparer.Default.Equals(type.OriginalDefinition, PagePool);
+
+    public bool TakesOwnership(IParameterSymbol parameter)
+    {
+        if (TakesPageOwnership is null)
+        {
+            return false;
+        }
+
+        foreach (var attribute in parameter.GetAttributes())
+        {
+            if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, TakesPageOwnership))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

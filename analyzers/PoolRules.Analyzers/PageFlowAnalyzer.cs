@@ -1,0 +1,50 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using PoolRules.Analyzers.Flow;
+
+namespace PoolRules.Analyzers;
+
+/// <summary>
+/// The shared shape of the page lifetime rules: resolve the runtime once per compilation, ask the engine for the
+/// (cached) dataflow result of each operation block, and let the rule report what concerns it.
+/// </summary>
+public abstract class PageFlowAnalyzer : DiagnosticAnalyzer
+{
+    public sealed override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            var known = KnownSymbols.For(start.Compilation);
+            if (known is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationBlockAction(block =>
+            {
+                foreach (var operation in block.OperationBlocks)
+                {
+                    // Method bodies arrive as a block (or a method/constructor body); attributes and parameter defaults hold no pages.
+                    if (operation is not (IBlockOperation or IMethodBodyOperation or IConstructorBodyOperation or IFieldInitializerOperation or IPropertyInitializerOperation))
+                    {
+                        continue;
+                    }
+
+                    var result = known.Flow.Get(operation, block.OwningSymbol as IMethodSymbol, block.GetControlFlowGraph);
+                    if (!ReferenceEquals(result, PageFlowResult.Empty))
+                    {
+                        Report(block, result);
+                    }
+                }
+            });
+        });
+    }
+
+    internal abstract void Report(OperationBlockAnalysisContext context, PageFlowResult result);
+
+    internal static ImmutableArray<Location> Locations(params Location[] locations) => ImmutableArray.Create(locations);
+}

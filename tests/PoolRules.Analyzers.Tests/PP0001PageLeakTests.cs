@@ -1,0 +1,1016 @@
+using System.Threading.Tasks;
+using Xunit;
+using V = PoolRules.Analyzers.Tests.Verify<PoolRules.Analyzers.PP0001PageLeakAnalyzer>;
+
+namespace PoolRules.Analyzers.Tests;
+
+public sealed class PP0001PageLeakTests
+{
+    // ---- leaks -------------------------------------------------------------------------------------------------
+
+    [Fact]
+    public Task Page_never_put_leaks_at_the_end_of_the_method() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Fill(PagePool pool)
+            {
+                var page = {|PP0001:pool.DevAllocPages()|};
+                page?.Span.Clear();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Message_names_the_variable_and_the_leaking_return() => V.AnalyzerAsync("""
+        class Rx
+        {
+            bool Fill(PagePool pool, bool full)
+            {
+                var page = {|#0:pool.AllocPages(AllocFlags.Atomic)|};
+                if (page is null)
+                {
+                    return false;
+                }
+
+                if (full)
+                {
+                    {|#1:return false;|}
+                }
+
+                pool.PutFullPage(page, false);
+                return true;
+            }
+        }
+        """,
+        V.Diagnostic("PP0001").WithLocation(0).WithLocation(1)
+            .WithArguments("'page'", "allocated", "when the method returns at line 19"));
+
+    [Fact]
+    public Task Discarded_allocation_leaks() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Warm(PagePool pool)
+            {
+                {|PP0001:pool.DevAllocPages()|};
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Passing_to_an_unknown_method_only_borrows() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Fill(PagePool pool)
+            {
+                var page = {|PP0001:pool.DevAllocPages()|};
+                if (page is not null)
+                {
+                    Console.WriteLine(page.Length);
+                    GC.KeepAlive(page);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Overwriting_an_owned_page_leaks_the_first_one() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Fill(PagePool pool)
+            {
+                var page = {|#0:pool.DevAllocPages()|};
+                {|#1:page = pool.DevAllocPages()|};
+                if (page is not null)
+                {
+                    pool.PutFullPage(page, false);
+                }
+            }
+        }
+        """,
+        V.Diagnostic("PP0001").WithLocation(0).WithLocation(1)
+            .WithArguments("'page'", "allocated", "before the variable is overwritten at line 12"));
+
+    [Fact]
+    public Task Allocation_per_loop_iteration_not_put_before_the_next() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Fill(PagePool pool, Page?[] ring)
+            {
+                for (var i = 0; i < ring.Length; i++)
+                {
+                    var page = {|PP0001:pool.DevAllocPages()|};
+                    if (page is null)
+                    {
+                        break;
+                    }
+
+                    page.Span.Clear();
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Explicit_throw_while_owning_a_page_leaks() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Fill(PagePool pool, int length)
+            {
+                var page = {|#0:pool.DevAllocPages()|} ?? throw new InvalidOperationException("no page");
+                if (length > page.Length)
+                {
+                    {|#1:throw new ArgumentOutOfRangeException(nameof(length));|}
+                }
+
+                pool.PutFullPage(page, false);
+            }
+        }
+        """,
+        V.Diagnostic("PP0001").WithLocation(0).WithLocation(1)
+            .WithArguments("'page'", "allocated", "when the method throws at line 14"));
+
+    [Fact]
+    public Task Finally_that_does_not_put_does_not_cover_the_return() => V.AnalyzerAsync("""
+        class Rx
+        {
+            int _count;
+
+            int Fill(PagePool pool)
+            {
+                var page = {|PP0001:pool.DevAllocPages()|};
+                try
+                {
+                    if (page is null)
+                    {
+                        return 0;
+                    }
+
+                    return page.Length;
+                }
+                finally
+                {
+                    _count++;
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Switch_case_without_a_put_leaks() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Handle(PagePool pool, XdpAction verdict)
+            {
+                var page = {|PP0001:pool.DevAllocPages()|};
+                if (page is null)
+                {
+                    return;
+                }
+
+                switch (verdict)
+                {
+                    case XdpAction.Drop:
+                        pool.RecycleDirect(page);
+                        break;
+                    case XdpAction.Pass:
+                        pool.ReleasePage(page);
+                        page.Put();
+                        break;
+                    default:
+                        break;
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Goto_past_the_put_leaks() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Fill(PagePool pool, bool skip)
+            {
+                var page = {|PP0001:pool.DevAllocPages()|};
+                if (page is null)
+                {
+                    return;
+                }
+
+                if (skip)
+                {
+                    goto done;
+                }
+
+                pool.PutFullPage(page, false);
+            done:
+                Console.WriteLine("done");
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Page_taken_out_of_a_cleared_ring_slot_must_be_put() => V.AnalyzerAsync("""
+        class Rx
+        {
+            readonly Page?[] _ring = new Page?[64];
+
+            void Drain(PagePool pool)
+            {
+                for (var i = 0; i < _ring.Length; i++)
+                {
+                    var page = {|PP0001:_ring[i]|};
+                    _ring[i] = null;
+                    if (page is not null)
+                    {
+                        Console.WriteLine(page.Length);
+                    }
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Page_taken_with_interlocked_exchange_must_be_put() => V.AnalyzerAsync("""
+        class Rx
+        {
+            Page? _pending;
+
+            void Teardown()
+            {
+                var page = {|PP0001:Interlocked.Exchange(ref _pending, null)|};
+                Console.WriteLine(page?.Length);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Parameter_that_takes_ownership_must_be_put() => V.AnalyzerAsync("""
+        class Stack
+        {
+            void Receive([TakesPageOwnership] Page {|#0:page|})
+            {
+                Console.WriteLine(page.Length);
+            {|#1:}|}
+        }
+        """,
+        V.Diagnostic("PP0001").WithLocation(0).WithLocation(1).WithArguments("'page'", "received", "when the method returns at line 12"));
+
+    [Fact]
+    public Task Async_method_that_returns_after_await_without_put_leaks() => V.AnalyzerAsync("""
+        class Rx
+        {
+            async Task<int> FillAsync(PagePool pool)
+            {
+                var page = {|PP0001:pool.DevAllocPages()|};
+                await Task.Yield();
+                return page?.Length ?? 0;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Iterator_that_yields_lengths_leaks_the_page() => V.AnalyzerAsync("""
+        class Rx
+        {
+            IEnumerable<int> Lengths(PagePool pool)
+            {
+                var page = {|PP0001:pool.DevAllocPages()|};
+                if (page is null)
+                {
+                    yield break;
+                }
+
+                yield return page.Length;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Fragment_not_put_leaks() => V.AnalyzerAsync("""
+        class Rx
+        {
+            int Frag(PagePool pool)
+            {
+                var page = {|PP0001:pool.AllocFrag(256, out var offset)|};
+                return page is null ? -1 : offset;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Leak_inside_a_poll_lambda_is_found() => V.AnalyzerAsync("""
+        class Rx
+        {
+            Napi Create(NetDevice dev, PagePool pool) => new Napi(dev, (napi, budget) =>
+            {
+                var page = {|PP0001:pool.DevAllocPages()|};
+                return page is null ? 0 : 1;
+            });
+        }
+        """);
+
+    [Fact]
+    public Task Leak_inside_a_local_function_is_found() => V.AnalyzerAsync("""
+        class Rx
+        {
+            int Run(PagePool pool)
+            {
+                return Refill();
+
+                int Refill()
+                {
+                    var page = {|PP0001:pool.DevAllocPages()|};
+                    return page is null ? 0 : 1;
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Source_helper_that_only_reads_borrows() => V.AnalyzerAsync("""
+        class Rx
+        {
+            static int Inspect(Page page) => page.Length;
+
+            void Fill(PagePool pool)
+            {
+                var page = {|PP0001:pool.DevAllocPages()|};
+                if (page is not null)
+                {
+                    Inspect(page);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Catch_that_swallows_the_exception_leaks() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Fill(PagePool pool)
+            {
+                var page = {|PP0001:pool.DevAllocPages()|};
+                if (page is null)
+                {
+                    return;
+                }
+
+                try
+                {
+                    page.Span[0] = 1;
+                    pool.PutFullPage(page, false);
+                }
+                catch (IndexOutOfRangeException)
+                {
+                    Console.WriteLine("bad page");
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Using_block_does_not_put_the_page() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Fill(PagePool pool)
+            {
+                using (var gate = new SemaphoreSlim(1))
+                {
+                    var page = {|PP0001:pool.DevAllocPages()|};
+                    gate.Wait();
+                    Console.WriteLine(page?.Length);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Page_from_a_source_allocation_helper_is_owned_by_the_caller() => V.AnalyzerAsync("""
+        class Rx
+        {
+            readonly PagePool _pool = PagePool.Create(new PagePoolParams());
+
+            Page? Rent()
+            {
+                var page = _pool.DevAllocPages();
+                page?.Span.Clear();
+                return page;
+            }
+
+            int Fill()
+            {
+                var page = {|PP0001:Rent()|};
+                return page?.Length ?? 0;
+            }
+        }
+        """);
+
+    // ---- no leaks ----------------------------------------------------------------------------------------------
+
+    [Fact]
+    public Task Page_put_on_every_path_is_fine() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Fill(PagePool pool)
+            {
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return;
+                }
+
+                page.Span.Clear();
+                pool.PutFullPage(page, allowDirect: false);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Failed_allocation_owes_nothing_with_equality_tests() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Fill(PagePool pool)
+            {
+                var page = pool.AllocPages(AllocFlags.Atomic | AllocFlags.NoWarn);
+                if (page == null)
+                {
+                    return;
+                }
+
+                pool.PutPage(page, -1, false);
+                var other = pool.DevAllocPages();
+                if (other != null)
+                {
+                    pool.RecycleDirect(other);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Null_coalescing_throw_and_conditional_access_are_null_tests() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Fill(PagePool pool)
+            {
+                var page = pool.DevAllocPages() ?? throw new InvalidOperationException();
+                pool.PutFullPage(page, false);
+                var maybe = pool.DevAllocPages();
+                maybe?.Span.Clear();
+                if (maybe is not null)
+                {
+                    pool.PutFullPage(maybe, false);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Declaration_pattern_owns_only_on_success() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Fill(PagePool pool)
+            {
+                if (pool.DevAllocPages() is Page page)
+                {
+                    pool.PutFullPage(page, false);
+                }
+
+                if (pool.DevAllocPages() is not { } second)
+                {
+                    return;
+                }
+
+                pool.PutFullPage(second, false);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Returned_page_is_handed_to_the_caller() => V.AnalyzerAsync("""
+        class Rx
+        {
+            Page? Take(PagePool pool)
+            {
+                var page = pool.DevAllocPages();
+                return page;
+            }
+
+            Page Direct(PagePool pool) => pool.DevAllocPages()!;
+        }
+        """);
+
+    [Fact]
+    public Task Stored_in_field_array_or_collection_is_handed_on() => V.AnalyzerAsync("""
+        class Rx
+        {
+            Page? _current;
+            readonly Page?[] _ring = new Page?[16];
+            readonly List<Page> _spare = new();
+            readonly Queue<Page> _queue = new();
+
+            void Fill(PagePool pool)
+            {
+                _current = pool.DevAllocPages();
+                _ring[3] = pool.DevAllocPages();
+                var page = pool.DevAllocPages();
+                if (page is not null)
+                {
+                    _spare.Add(page);
+                }
+
+                var next = pool.DevAllocPages();
+                if (next is not null)
+                {
+                    _queue.Enqueue(next);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Out_parameter_hands_the_page_to_the_caller() => V.AnalyzerAsync("""
+        class Rx
+        {
+            bool TryTake(PagePool pool, out Page? page)
+            {
+                page = pool.DevAllocPages();
+                return page is not null;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Takes_page_ownership_parameter_and_consuming_source_helpers_take_over() => V.AnalyzerAsync("""
+        class Rx
+        {
+            static readonly Queue<Page> TxRing = new();
+            readonly List<Page> _held = new();
+
+            static void Transmit([TakesPageOwnership] Page page)
+            {
+                TxRing.Enqueue(page);
+            }
+
+            void Recycle(PagePool pool, Page page) => pool.RecycleDirect(page);
+
+            void Keep(Page page)
+            {
+                _held.Add(page);
+            }
+
+            void Fill(PagePool pool)
+            {
+                var a = pool.DevAllocPages();
+                if (a is not null)
+                {
+                    Transmit(a);
+                }
+
+                var b = pool.DevAllocPages();
+                if (b is not null)
+                {
+                    Recycle(pool, b);
+                }
+
+                var c = pool.DevAllocPages();
+                if (c is not null)
+                {
+                    Keep(c);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Put_in_finally_covers_every_exit() => V.AnalyzerAsync("""
+        class Rx
+        {
+            int Fill(PagePool pool, int length)
+            {
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return 0;
+                }
+
+                try
+                {
+                    if (length > page.Length)
+                    {
+                        throw new ArgumentOutOfRangeException(nameof(length));
+                    }
+
+                    if (length == 0)
+                    {
+                        return 0;
+                    }
+
+                    return page.Span[length - 1];
+                }
+                finally
+                {
+                    pool.PutFullPage(page, false);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Loop_that_puts_each_page_before_the_next_allocation() => V.AnalyzerAsync("""
+        class Rx
+        {
+            int Fill(PagePool pool, int count)
+            {
+                var total = 0;
+                while (count-- > 0)
+                {
+                    var page = pool.DevAllocPages();
+                    if (page is null)
+                    {
+                        break;
+                    }
+
+                    total += page.Length;
+                    pool.PutFullPage(page, false);
+                }
+
+                foreach (var n in new[] { 1, 2 })
+                {
+                    var page = pool.DevAllocPages();
+                    if (page is null)
+                    {
+                        continue;
+                    }
+
+                    pool.RecycleDirect(page);
+                }
+
+                return total;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Switch_statement_and_expression_that_put_in_every_arm() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Handle(PagePool pool, XdpAction verdict)
+            {
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return;
+                }
+
+                switch (verdict)
+                {
+                    case XdpAction.Drop:
+                        pool.RecycleDirect(page);
+                        break;
+                    default:
+                        pool.PutFullPage(page, false);
+                        break;
+                }
+
+                var next = pool.DevAllocPages();
+                var keep = verdict switch
+                {
+                    XdpAction.Pass => true,
+                    _ => false,
+                };
+                if (next is not null)
+                {
+                    pool.PutFullPage(next, keep);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Lambda_capturing_the_page_takes_it_over() => V.AnalyzerAsync("""
+        class Rx
+        {
+            Task Later(PagePool pool)
+            {
+                var page = pool.DevAllocPages();
+                return Task.Run(() =>
+                {
+                    if (page is not null)
+                    {
+                        pool.PutFullPage(page, false);
+                    }
+                });
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Local_function_that_puts_the_captured_page() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Fill(PagePool pool)
+            {
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return;
+                }
+
+                Free();
+
+                void Free() => pool.PutFullPage(page, false);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Released_page_dropped_with_put_is_fine() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Fill(PagePool pool)
+            {
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return;
+                }
+
+                pool.ReleasePage(page);
+                page.Span.Clear();
+                page.Put();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Plain_slot_read_takes_nothing_and_drain_that_puts_is_fine() => V.AnalyzerAsync("""
+        class Rx
+        {
+            readonly Page?[] _ring = new Page?[64];
+            Page? _pending;
+
+            int Peek() => _ring[0]?.Length ?? 0;
+
+            void Drain(PagePool pool)
+            {
+                for (var i = 0; i < _ring.Length; i++)
+                {
+                    var page = _ring[i];
+                    _ring[i] = null;
+                    if (page is not null)
+                    {
+                        pool.PutFullPage(page, false);
+                    }
+                }
+
+                var pending = Interlocked.Exchange(ref _pending, null);
+                if (pending is not null)
+                {
+                    pool.PutFullPage(pending, false);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Async_method_that_puts_after_await() => V.AnalyzerAsync("""
+        class Rx
+        {
+            async Task<int> FillAsync(PagePool pool)
+            {
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return 0;
+                }
+
+                await Task.Yield();
+                var length = page.Length;
+                pool.PutFullPage(page, false);
+                return length;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Goto_that_reaches_the_put() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Fill(PagePool pool, bool fast)
+            {
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return;
+                }
+
+                if (fast)
+                {
+                    goto put;
+                }
+
+                page.Span.Clear();
+            put:
+                pool.PutFullPage(page, false);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Throw_after_the_put_owes_nothing_and_catch_that_puts_and_rethrows() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Fill(PagePool pool, bool bad)
+            {
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return;
+                }
+
+                pool.PutFullPage(page, false);
+                if (bad)
+                {
+                    throw new InvalidOperationException();
+                }
+
+                var next = pool.DevAllocPages();
+                if (next is null)
+                {
+                    return;
+                }
+
+                try
+                {
+                    next.Span[0] = 1;
+                }
+                catch (Exception)
+                {
+                    pool.PutFullPage(next, false);
+                    throw;
+                }
+
+                pool.PutFullPage(next, false);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Recursive_helpers_do_not_hang_or_crash() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Ping(PagePool pool, Page page, int depth)
+            {
+                if (depth == 0)
+                {
+                    pool.PutFullPage(page, false);
+                    return;
+                }
+
+                Pong(pool, page, depth - 1);
+            }
+
+            void Pong(PagePool pool, Page page, int depth) => Ping(pool, page, depth);
+
+            void Fill(PagePool pool)
+            {
+                var page = pool.DevAllocPages();
+                if (page is not null)
+                {
+                    Ping(pool, page, 3);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Iterator_that_yields_the_page_hands_it_on() => V.AnalyzerAsync("""
+        class Rx
+        {
+            IEnumerable<Page> Pages(PagePool pool, int n)
+            {
+                for (var i = 0; i < n; i++)
+                {
+                    var page = pool.DevAllocPages();
+                    if (page is null)
+                    {
+                        yield break;
+                    }
+
+                    yield return page;
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Constructors_that_keep_the_page_take_it_over() => V.AnalyzerAsync("""
+        sealed class Frame
+        {
+            private readonly Page _page;
+
+            public Frame(Page page) => _page = page;
+        }
+
+        sealed record Packet(Page Page, int Length);
+
+        sealed class Rx
+        {
+            object Wrap(PagePool pool, bool record)
+            {
+                var page = pool.DevAllocPages() ?? throw new InvalidOperationException();
+                return record ? new Packet(page, 64) : new Frame(page);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Nullable_local_put_in_finally_after_a_try_that_allocates() => V.AnalyzerAsync("""
+        class Rx
+        {
+            int Fill(PagePool pool, int length)
+            {
+                Page? page = null;
+                try
+                {
+                    page = pool.DevAllocPages();
+                    if (page is null || length > 4096)
+                    {
+                        return 0;
+                    }
+
+                    return page.Span[length - 1];
+                }
+                finally
+                {
+                    if (page != null)
+                    {
+                        pool.PutFullPage(page, false);
+                    }
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Using_declaration_in_scope_does_not_disturb_the_put() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Fill(PagePool pool)
+            {
+                using var gate = new SemaphoreSlim(1);
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return;
+                }
+
+                gate.Wait();
+                pool.PutFullPage(page, false);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Page_from_an_allocation_helper_that_the_caller_puts() => V.AnalyzerAsync("""
+        class Rx
+        {
+            readonly PagePool _pool = PagePool.Create(new PagePoolParams());
+            readonly Page?[] _ring = new Page?[4];
+
+            Page? Rent() => _pool.DevAllocPages();
+
+            Page? Peek() => _ring[0];
+
+            void Fill()
+            {
+                var page = Rent();
+                if (page is not null)
+                {
+                    _pool.PutFullPage(page, false);
+                }
+
+                Console.WriteLine(Peek()?.Length);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Kernel_napi_poller_written_correctly_has_no_leak() => V.AnalyzerAsync(KernelPoller.Correct);
+
+    [Fact]
+    public Task Kernel_poller_without_the_error_path_recycle_leaks_the_ring_page() => V.AnalyzerAsync(
+        KernelPoller.Correct.Replace("var page = _ring[slot];", "var page = {|PP0001:_ring[slot]|};").Replace(KernelPoller.ErrorRecycle, ""));
+
+    [Fact]
+    public Task Kernel_poller_without_the_xdp_drop_recycle_leaks_the_ring_page() => V.AnalyzerAsync(
+        KernelPoller.Correct.Replace("var page = _ring[slot];", "var page = {|PP0001:_ring[slot]|};").Replace(KernelPoller.DropRecycle, ""));
+
+    [Fact]
+    public Task Kernel_poller_without_the_release_before_the_skb_leaks_the_ring_page() => V.AnalyzerAsync(
+        KernelPoller.Correct.Replace("var page = _ring[slot];", "var page = {|PP0001:_ring[slot]|};").Replace(KernelPoller.Release, ""));
+
+    [Fact]
+    public Task Kernel_poller_that_drops_the_new_page_leaks_it() => V.AnalyzerAsync(
+        KernelPoller.Correct.Replace("var fresh = _pool.DevAllocPages();", "var fresh = {|PP0001:_pool.DevAllocPages()|};").Replace(KernelPoller.Refill, ""));
+}

@@ -1,0 +1,515 @@
+using System.Threading.Tasks;
+using Xunit;
+using V = PoolRules.Analyzers.Tests.Verify<PoolRules.Analyzers.PP0004PoolQueueCountAnalyzer>;
+
+namespace PoolRules.Analyzers.Tests;
+
+public sealed class PP0004PoolQueueCountTests : RuleFaults
+{
+    // Positive: one pool for several queues, and pool collections or loops that do not follow the queue count.
+
+    [Fact]
+    public Task Pool_created_once_and_registered_in_the_queue_loop_is_shared() => V.AnalyzerAsync(
+        """
+        class Driver
+        {
+            void Open(NetDevice dev, XdpRxQueueInfo[] rxqs)
+            {
+                var pool = {|#1:PagePool.Create(new PagePoolParams { PoolSize = 256 })|};
+                for (var i = 0; i < dev.RxQueueCount; i++)
+                {
+                    rxqs[i].Register(dev, i);
+                    rxqs[i].RegisterMemoryModel(MemoryModelType.PagePool, {|#0:pool|});
+                }
+            }
+        }
+        """,
+        V.Diagnostic("PP0004").WithLocation(0).WithArguments(
+            "Pool 'pool' is created once, outside this loop over the RX queues, and registered for every queue").WithLocation(1));
+
+    [Fact]
+    public Task Pool_created_once_and_stored_per_queue_is_shared() => V.AnalyzerAsync("""
+        class Driver
+        {
+            private readonly PagePool[] _pools = new PagePool[64];
+
+            void Open(NetDevice dev)
+            {
+                var pool = PagePool.Create(new PagePoolParams());
+                for (var i = 0; i < dev.RxQueueCount; i++)
+                {
+                    _pools[i] = {|PP0004:pool|};
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Pool_created_once_and_passed_to_each_queue_object_is_shared() => V.AnalyzerAsync("""
+        sealed class RxRing
+        {
+            public RxRing(int index, PagePool pool) { }
+        }
+
+        class Driver
+        {
+            List<RxRing> Open(NetDevice dev)
+            {
+                var rings = new List<RxRing>();
+                var pool = PagePool.Create(new PagePoolParams { AllowSharedQueues = false });
+                for (var q = 0; q < dev.RxQueueCount; q++)
+                {
+                    rings.Add(new RxRing(q, {|PP0004:pool|}));
+                }
+
+                return rings;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Field_pool_created_in_the_constructor_and_registered_per_queue_is_shared() => V.AnalyzerAsync("""
+        class Driver
+        {
+            private readonly PagePool _pool;
+
+            Driver() => _pool = PagePool.Create(new PagePoolParams { Name = "rx" });
+
+            void Open(NetDevice dev, XdpRxQueueInfo[] rxqs)
+            {
+                for (var i = 0; i < dev.RxQueueCount; i++)
+                {
+                    rxqs[i].RegisterMemoryModel(MemoryModelType.PagePool, {|PP0004:_pool|});
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Pool_registered_in_a_foreach_over_the_rx_queue_infos_is_shared() => V.AnalyzerAsync("""
+        class Driver
+        {
+            void Open(List<XdpRxQueueInfo> rxqs)
+            {
+                var pool = PagePool.Create(new PagePoolParams());
+                foreach (var rxq in rxqs)
+                {
+                    rxq.RegisterMemoryModel(MemoryModelType.PagePool, {|PP0004:pool|});
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Loops_bounded_by_QueueCount_fields_parameters_and_copies_are_per_queue() => V.AnalyzerAsync("""
+        class Driver
+        {
+            [QueueCount]
+            private readonly int _rxQueues = 4;
+
+            void A(XdpRxQueueInfo[] rxqs)
+            {
+                var pool = PagePool.Create(new PagePoolParams());
+                for (var i = 0; i < _rxQueues; i++)
+                {
+                    rxqs[i].RegisterMemoryModel(MemoryModelType.PagePool, {|PP0004:pool|});
+                }
+            }
+
+            void B(XdpRxQueueInfo[] rxqs, [QueueCount] int queues)
+            {
+                var pool = PagePool.Create(new PagePoolParams());
+                for (var i = 0; queues > i; i++)
+                {
+                    rxqs[i].RegisterMemoryModel(MemoryModelType.PagePool, {|PP0004:pool|});
+                }
+            }
+
+            void C(NetDevice dev, XdpRxQueueInfo[] rxqs)
+            {
+                var count = dev.RxQueueCount;
+                var pool = PagePool.Create(new PagePoolParams());
+                for (var i = 0; i < count; i++)
+                {
+                    rxqs[i].RegisterMemoryModel(MemoryModelType.PagePool, {|PP0004:pool|});
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Same_pool_registered_on_two_queues_is_reported_at_the_second() => V.AnalyzerAsync(
+        """
+        class Driver
+        {
+            void Open(NetDevice dev, XdpRxQueueInfo rxq0, XdpRxQueueInfo rxq1)
+            {
+                var pool = PagePool.Create(new PagePoolParams());
+                {|#1:rxq0.RegisterMemoryModel(MemoryModelType.PagePool, pool)|};
+                {|#0:rxq1.RegisterMemoryModel(MemoryModelType.PagePool, pool)|};
+            }
+        }
+        """,
+        V.Diagnostic("PP0004").WithLocation(0).WithArguments(
+            "Pool 'pool' is registered on a second RX queue here, after the one on line 12").WithLocation(1));
+
+    [Fact]
+    public Task Same_field_pool_registered_on_two_indexed_queues_is_reported() => V.AnalyzerAsync("""
+        class Driver
+        {
+            private readonly PagePool _pool = PagePool.Create(new PagePoolParams());
+
+            void Open(XdpRxQueueInfo[] rxqs)
+            {
+                rxqs[0].RegisterMemoryModel(MemoryModelType.PagePool, _pool);
+                {|PP0004:rxqs[1].RegisterMemoryModel(MemoryModelType.PagePool, _pool)|};
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Pool_array_sized_by_a_constant_and_filled_per_queue() => V.AnalyzerAsync("""
+        class Driver
+        {
+            PagePool[] Open(NetDevice dev)
+            {
+                var pools = new PagePool[{|PP0004:8|}];
+                for (var i = 0; i < dev.RxQueueCount; i++)
+                {
+                    pools[i] = PagePool.Create(new PagePoolParams());
+                }
+
+                return pools;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Pool_array_sized_by_the_tx_queue_count_is_reported_with_its_size() => V.AnalyzerAsync(
+        """
+        class Driver
+        {
+            private PagePool[] _pools = [];
+
+            void Open(NetDevice dev)
+            {
+                _pools = new PagePool[{|#0:dev.TxQueueCount|}];
+                {|#1:for (var i = 0; i < dev.RxQueueCount; i++)
+                {
+                    _pools[i] = PagePool.Create(new PagePoolParams());
+                }|}
+            }
+        }
+        """,
+        V.Diagnostic("PP0004").WithLocation(0).WithArguments(
+            "The pool array '_pools' is sized by 'dev.TxQueueCount', which is not the RX queue count, but filled per RX queue").WithLocation(1));
+
+    [Fact]
+    public Task Pool_array_sized_by_the_processor_count_and_indexed_per_queue() => V.AnalyzerAsync("""
+        class Driver
+        {
+            void Open(NetDevice dev, XdpRxQueueInfo[] rxqs)
+            {
+                var pools = new PagePool[{|PP0004:Environment.ProcessorCount|}];
+                for (var i = 0; i < dev.RxQueueCount; i++)
+                {
+                    var pool = PagePool.Create(new PagePoolParams());
+                    pools[i] = pool;
+                    rxqs[i].RegisterMemoryModel(MemoryModelType.PagePool, pools[i]);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Pool_list_with_a_constant_capacity_filled_per_queue() => V.AnalyzerAsync("""
+        class Driver
+        {
+            List<PagePool> Open(NetDevice dev)
+            {
+                var pools = new List<PagePool>({|PP0004:4|});
+                for (var i = 0; i < dev.RxQueueCount; i++)
+                {
+                    pools.Add(PagePool.Create(new PagePoolParams()));
+                }
+
+                return pools;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Creation_loop_with_a_constant_bound_in_a_method_that_registers_queues() => V.AnalyzerAsync("""
+        class Driver
+        {
+            void Open(NetDevice dev, XdpRxQueueInfo[] rxqs)
+            {
+                for (var i = 0; i < {|PP0004:4|}; i++)
+                {
+                    var pool = PagePool.Create(new PagePoolParams());
+                    rxqs[i].Register(dev, i);
+                    rxqs[i].RegisterMemoryModel(MemoryModelType.PagePool, pool);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Creation_loop_bounded_by_the_tx_queue_count_in_a_method_that_registers_queues() => V.AnalyzerAsync("""
+        class Driver
+        {
+            void Open(NetDevice dev, XdpRxQueueInfo[] rxqs)
+            {
+                var pools = new PagePool[dev.RxQueueCount];
+                for (var i = 0; i <= {|PP0004:dev.TxQueueCount|}; i++)
+                {
+                    pools[i] = PagePool.Create(new PagePoolParams());
+                }
+
+                rxqs[0].Register(dev, 0);
+            }
+        }
+        """);
+
+    // Negative: the per-queue pattern, the opt-out, and what the rule cannot see.
+
+    [Fact]
+    public Task One_pool_per_queue_created_in_the_loop_is_fine() => V.AnalyzerAsync("""
+        class Driver
+        {
+            PagePool[] Open(NetDevice dev, XdpRxQueueInfo[] rxqs)
+            {
+                var pools = new PagePool[dev.RxQueueCount];
+                for (var i = 0; i < dev.RxQueueCount; i++)
+                {
+                    pools[i] = PagePool.Create(new PagePoolParams { Name = $"rx{i}" });
+                    rxqs[i].Register(dev, i);
+                    rxqs[i].RegisterMemoryModel(MemoryModelType.PagePool, pools[i]);
+                }
+
+                return pools;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Shared_pool_with_AllowSharedQueues_is_fine() => V.AnalyzerAsync("""
+        class Driver
+        {
+            void Open(NetDevice dev, XdpRxQueueInfo[] rxqs)
+            {
+                var pool = PagePool.Create(new PagePoolParams { AllowSharedQueues = true });
+                for (var i = 0; i < dev.RxQueueCount; i++)
+                {
+                    rxqs[i].RegisterMemoryModel(MemoryModelType.PagePool, pool);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Two_registrations_with_AllowSharedQueues_through_a_params_local_are_fine() => V.AnalyzerAsync("""
+        class Driver
+        {
+            void Open(XdpRxQueueInfo rxq0, XdpRxQueueInfo rxq1)
+            {
+                var parameters = new PagePoolParams { AllowSharedQueues = true, PoolSize = 2048 };
+                var pool = PagePool.Create(parameters);
+                rxq0.RegisterMemoryModel(MemoryModelType.PagePool, pool);
+                rxq1.RegisterMemoryModel(MemoryModelType.PagePool, pool);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Non_constant_opt_out_is_not_judged() => V.AnalyzerAsync("""
+        class Driver
+        {
+            void Open(NetDevice dev, XdpRxQueueInfo[] rxqs, bool shared)
+            {
+                var pool = PagePool.Create(new PagePoolParams { AllowSharedQueues = shared });
+                for (var i = 0; i < dev.RxQueueCount; i++)
+                {
+                    rxqs[i].RegisterMemoryModel(MemoryModelType.PagePool, pool);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Pool_of_unknown_origin_is_not_judged() => V.AnalyzerAsync("""
+        class Driver
+        {
+            void Open(NetDevice dev, XdpRxQueueInfo[] rxqs, PagePool pool, Func<PagePool> make)
+            {
+                var made = make();
+                for (var i = 0; i < dev.RxQueueCount; i++)
+                {
+                    rxqs[i].RegisterMemoryModel(MemoryModelType.PagePool, pool);
+                    rxqs[i].RegisterMemoryModel(MemoryModelType.PagePool, made);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Pool_local_reassigned_in_the_loop_is_per_queue() => V.AnalyzerAsync("""
+        class Driver
+        {
+            void Open(NetDevice dev, XdpRxQueueInfo[] rxqs)
+            {
+                PagePool pool = PagePool.Create(new PagePoolParams());
+                pool.Destroy();
+                for (var i = 0; i < dev.RxQueueCount; i++)
+                {
+                    pool = PagePool.Create(new PagePoolParams());
+                    rxqs[i].RegisterMemoryModel(MemoryModelType.PagePool, pool);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Two_registrations_with_a_new_pool_in_between_are_fine() => V.AnalyzerAsync("""
+        class Driver
+        {
+            void Open(XdpRxQueueInfo rxq0, XdpRxQueueInfo rxq1)
+            {
+                var pool = PagePool.Create(new PagePoolParams());
+                rxq0.RegisterMemoryModel(MemoryModelType.PagePool, pool);
+                pool = PagePool.Create(new PagePoolParams());
+                rxq1.RegisterMemoryModel(MemoryModelType.PagePool, pool);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Other_memory_models_do_not_use_the_pool() => V.AnalyzerAsync("""
+        class Driver
+        {
+            void Open(XdpRxQueueInfo rxq0, XdpRxQueueInfo rxq1)
+            {
+                var pool = PagePool.Create(new PagePoolParams());
+                rxq0.RegisterMemoryModel(MemoryModelType.PageShared, pool);
+                rxq1.RegisterMemoryModel(MemoryModelType.PageOrder0, pool);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Pool_arrays_sized_by_queue_counts_are_fine() => V.AnalyzerAsync("""
+        class Driver
+        {
+            void A(NetDevice dev)
+            {
+                var pools = new PagePool[dev.RxQueueCount];
+                for (var i = 0; i < dev.RxQueueCount; i++)
+                {
+                    pools[i] = PagePool.Create(new PagePoolParams());
+                }
+            }
+
+            void B([QueueCount] int queues, XdpRxQueueInfo[] rxqs)
+            {
+                var pools = new PagePool[queues];
+                for (var i = 0; i < rxqs.Length; i++)
+                {
+                    pools[i] = PagePool.Create(new PagePoolParams());
+                }
+            }
+
+            void C(XdpRxQueueInfo[] rxqs)
+            {
+                var pools = new List<PagePool>(rxqs.Length);
+                for (var i = 0; i < rxqs.Length; i++)
+                {
+                    pools.Add(PagePool.Create(new PagePoolParams()));
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Loop_bounded_by_the_pool_array_length_is_not_judged() => V.AnalyzerAsync("""
+        class Driver
+        {
+            void Open(NetDevice dev, XdpRxQueueInfo[] rxqs)
+            {
+                var pools = new PagePool[dev.RxQueueCount];
+                for (var i = 0; i < pools.Length; i++)
+                {
+                    pools[i] = PagePool.Create(new PagePoolParams());
+                    rxqs[i].RegisterMemoryModel(MemoryModelType.PagePool, pools[i]);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Constant_bound_creation_loop_without_rx_registration_is_not_judged() => V.AnalyzerAsync("""
+        class Driver
+        {
+            PagePool[] TxPools()
+            {
+                var pools = new PagePool[4];
+                for (var i = 0; i < 4; i++)
+                {
+                    pools[i] = PagePool.Create(new PagePoolParams());
+                }
+
+                return pools;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Constant_sized_array_not_filled_per_queue_is_not_judged() => V.AnalyzerAsync("""
+        class Driver
+        {
+            private readonly PagePool?[] _spare = new PagePool?[2];
+
+            void Open(NetDevice dev)
+            {
+                var scratch = new PagePool[2];
+                scratch[0] = PagePool.Create(new PagePoolParams());
+                for (var i = 0; i < dev.RxQueueCount; i++)
+                {
+                    _ = i;
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Using_one_pool_inside_the_queue_loop_without_storing_it_is_not_judged() => V.AnalyzerAsync("""
+        class Driver
+        {
+            void Prefill(NetDevice dev)
+            {
+                var pool = PagePool.Create(new PagePoolParams());
+                for (var i = 0; i < dev.RxQueueCount; i++)
+                {
+                    var page = pool.DevAllocPages();
+                    if (page is not null)
+                    {
+                        pool.PutFullPage(page, allowDirect: false);
+                    }
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Single_registration_of_one_pool_is_fine() => V.AnalyzerAsync("""
+        class Driver
+        {
+            private readonly PagePool _pool = PagePool.Create(new PagePoolParams());
+
+            void Open(NetDevice dev, XdpRxQueueInfo rxq)
+            {
+                rxq.Register(dev, 0);
+                rxq.RegisterMemoryModel(MemoryModelType.PagePool, _pool);
+            }
+        }
+        """);
+}
