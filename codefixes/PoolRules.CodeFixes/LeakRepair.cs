@@ -44,7 +44,7 @@ internal sealed class LeakRepair
         ? $"Recycle '{Page}' directly to '{_pool}' on every leaking path"
         : $"Put '{Page}' back to '{_pool}' on every leaking path";
 
-    public static LeakRepair? Plan(SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
+    public static LeakRepair? Plan(SyntaxNode root, SemanticModel model, Diagnostic diagnostic)
     {
         var origin = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
         if (PageVariable(origin) is not { } page || diagnostic.AdditionalLocations.Count == 0)
@@ -66,8 +66,8 @@ internal sealed class LeakRepair
             }
         }
 
-        var member = origin.FirstAncestorOrSelf<SyntaxNode>(n => n is BaseMethodDeclarationSyntax or LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax);
-        var direct = member is not null && NapiSafety.IsNapiContext(member, model, cancellationToken);
+        // RecycleDirect only where every insertion point is NAPI-safe (code after an await, say, is not).
+        var direct = sites.All(s => NapiSafety.IsNapiSafe(s.Item1, model) && !(s.Item2 == InsertKind.AtEnd && ContainsAwait(s.Item1)));
         return new LeakRepair(page, PoolExpression(origin, page), direct, sites);
     }
 
@@ -190,6 +190,10 @@ internal sealed class LeakRepair
                 return null;
         }
     }
+
+    // Code appended to a block runs after every await in it, which the block's own context does not show.
+    private static bool ContainsAwait(SyntaxNode block) =>
+        block.DescendantNodes(n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)).OfType<AwaitExpressionSyntax>().Any();
 
     private static bool IsLoop(SyntaxNode? node) => node is ForStatementSyntax or ForEachStatementSyntax or WhileStatementSyntax or DoStatementSyntax;
 

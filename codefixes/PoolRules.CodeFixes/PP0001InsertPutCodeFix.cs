@@ -1,16 +1,9 @@
-using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Composition;
-using System.Linq;
-using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
-using Microsoft.CodeAnalysis.Editing;
-using Microsoft.CodeAnalysis.Formatting;
 using PoolRules.Analyzers;
 
 namespace PoolRules.CodeFixes;
@@ -39,7 +32,7 @@ public sealed class PP0001InsertPutCodeFix : CodeFixProvider
 
         foreach (var diagnostic in context.Diagnostics)
         {
-            if (LeakRepair.Plan(root, model, diagnostic, context.CancellationToken) is not { } plan)
+            if (LeakRepair.Plan(root, model, diagnostic) is not { } plan)
             {
                 continue;
             }

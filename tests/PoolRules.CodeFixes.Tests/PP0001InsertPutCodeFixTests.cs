@@ -161,6 +161,39 @@ public class PP0001InsertPutCodeFixTests
     }
 
     [Fact]
+    public Task After_an_await_in_a_napi_context_the_page_goes_through_the_ring()
+    {
+        const string source = """
+            class Driver
+            {
+                [NapiContext]
+                async Task Refill(PagePool pool)
+                {
+                    var page = {|PP0001:pool.DevAllocPages()|};
+                    if (page is null) return;
+                    await Task.Yield();
+                    page.Span.Clear();
+                }
+            }
+            """;
+        const string fixedSource = """
+            class Driver
+            {
+                [NapiContext]
+                async Task Refill(PagePool pool)
+                {
+                    var page = pool.DevAllocPages();
+                    if (page is null) return;
+                    await Task.Yield();
+                    page.Span.Clear();
+                    pool.PutFullPage(page, allowDirect: false);
+                }
+            }
+            """;
+        return Verify.FixAsync(source, fixedSource);
+    }
+
+    [Fact]
     public Task Explicit_throw_gets_the_put_before_it()
     {
         const string source = """
