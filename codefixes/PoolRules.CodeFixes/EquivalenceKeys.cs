@@ -14,6 +14,10 @@ internal static class EquivalenceKeys
 
     public const string MarkNapiContext = "PoolRules.PP0003.MarkNapiContext";
 
+    public const string CreatePoolPerQueue = "PoolRules.PP0004.CreatePoolPerQueue";
+
+    public const string SizePoolsByQueueCount = "PoolRules.PP0004.SizePoolsByQueueCount";
+
     public const string AddDmaMap = "PoolRules.PP0006.AddDmaMap";
 
     public const string SetMaxLength = "PoolRules.PP0006.SetMaxLength";

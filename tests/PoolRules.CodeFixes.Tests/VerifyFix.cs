@@ -22,6 +22,7 @@ public static class VerifyFix<TAnalyzer, TCodeFix>
     public const string Usings = """
         #nullable enable
         using System;
+        using System.Collections.Generic;
         using System.Threading;
         using System.Threading.Tasks;
         using PoolRules.Runtime;
