@@ -996,6 +996,130 @@ public sealed class PP0001PageLeakTests
         """);
 
     [Fact]
+    public Task Exception_from_a_call_inside_a_try_is_not_an_exit() => V.AnalyzerAsync("""
+        class Rx
+        {
+            readonly Dictionary<nint, Page> _out = new();
+            Exception? _failure;
+
+            int Poll(PagePool pool, int budget)
+            {
+                try
+                {
+                    for (var i = 0; i < budget; i++)
+                    {
+                        var page = pool.DevAllocPages() ?? throw new InvalidOperationException("empty");
+                        page.Span[0] = 1;
+                        _out.Add(page.Address, page);
+                    }
+                }
+                catch (Exception e)
+                {
+                    _failure = e;
+                }
+
+                return budget;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Other_null_test_shapes_and_conditional_allocations() => V.AnalyzerAsync("""
+        class Rx
+        {
+            readonly List<Page> _ring = new();
+
+            void Loop(PagePool pool)
+            {
+                Page? page;
+                while ((page = pool.DevAllocPages()) != null)
+                {
+                    _ring.Add(page);
+                }
+            }
+
+            void Negated(PagePool pool)
+            {
+                var page = pool.DevAllocPages();
+                if (!(page is null))
+                {
+                    pool.PutFullPage(page, false);
+                }
+            }
+
+            void Switch(PagePool pool)
+            {
+                var page = pool.DevAllocPages();
+                switch (page)
+                {
+                    case null:
+                        return;
+                    default:
+                        pool.PutFullPage(page, false);
+                        break;
+                }
+            }
+
+            void Ternary(PagePool pool, bool fast)
+            {
+                var page = fast ? pool.DevAllocPages() : pool.AllocPages(AllocFlags.MayBlock);
+                if (page is null)
+                {
+                    return;
+                }
+
+                pool.PutFullPage(page, false);
+            }
+
+            int Consume(PagePool pool, Page page)
+            {
+                pool.PutFullPage(page, false);
+                return 1;
+            }
+
+            int Conditional(PagePool pool)
+            {
+                var page = pool.DevAllocPages();
+                return page is null ? 0 : Consume(pool, page);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Lease_object_that_puts_on_dispose_takes_the_page() => V.AnalyzerAsync("""
+        sealed class PageLease : IDisposable
+        {
+            private readonly PagePool _pool;
+            private readonly Page _page;
+
+            public PageLease(PagePool pool, Page page)
+            {
+                _pool = pool;
+                _page = page;
+            }
+
+            public Span<byte> Span => _page.Span;
+
+            public void Dispose() => _pool.PutFullPage(_page, false);
+        }
+
+        class Rx
+        {
+            void Fill(PagePool pool)
+            {
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return;
+                }
+
+                using var lease = new PageLease(pool, page);
+                lease.Span.Clear();
+            }
+        }
+        """);
+
+    [Fact]
     public Task Kernel_napi_poller_written_correctly_has_no_leak() => V.AnalyzerAsync(KernelPoller.Correct);
 
     [Fact]

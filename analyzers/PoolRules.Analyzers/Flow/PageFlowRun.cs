@@ -12,7 +12,7 @@ namespace PoolRules.Analyzers.Flow;
 /// <summary>
 /// One forward dataflow over one control flow graph. Blocks are solved to a fixpoint with a worklist; finally regions
 /// are run inline for every branch that leaves through them (so a put in <c>finally</c> covers each exit with that
-/// exit's own state); catch handlers start from the join of the states inside their try. A final pass over the
+/// exit's own state); catch handlers start from the state their try began with and from explicit throws inside it. A final pass over the
 /// converged states records the findings, so nothing is reported from an intermediate state.
 /// </summary>
 internal sealed class PageFlowRun
@@ -78,7 +78,7 @@ internal sealed class PageFlowRun
         foreach (var localFunction in graph.LocalFunctions)
         {
             var syntax = localFunction.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax();
-            if (syntax is not null && PageFlowCache.MayInvolvePages(syntax))
+            if (syntax is not null && (PageFlowCache.MayInvolvePages(syntax) || localFunction.Parameters.Any(known.TakesOwnership)))
             {
                 AnalyzeGraph(known, graph.GetLocalFunctionControlFlowGraph(localFunction), localFunction.Parameters, result);
             }
@@ -86,7 +86,7 @@ internal sealed class PageFlowRun
 
         foreach (var lambda in run._lambdas)
         {
-            if (PageFlowCache.MayInvolvePages(lambda.Syntax))
+            if (PageFlowCache.MayInvolvePages(lambda.Syntax) || lambda.Symbol.Parameters.Any(known.TakesOwnership))
             {
                 AnalyzeGraph(known, graph.GetAnonymousFunctionControlFlowGraph(lambda), lambda.Symbol.Parameters, result);
             }
@@ -221,7 +221,8 @@ internal sealed class PageFlowRun
             return;
         }
 
-        // Any call in a try may throw into its catch handlers: they start from (at least) every state seen in the try.
+        // Implicit exceptions are not modelled as exits, so a catch handler starts from the state its try began with
+        // (what an exception at the very start would leave) joined with the states of explicit throws inside the try.
         MergeIntoEnclosingHandlers(block, state, scope, ins, worklist);
 
         _state = state;
@@ -352,7 +353,11 @@ internal sealed class PageFlowRun
         {
             if (region.Kind == ControlFlowRegionKind.Try && region.EnclosingRegion is { Kind: ControlFlowRegionKind.TryAndCatch } parent)
             {
-                MergeIntoHandlers(parent, state, scope, ins, worklist);
+                if (block.Ordinal == region.FirstBlockOrdinal)
+                {
+                    MergeIntoHandlers(parent, state, scope, ins, worklist);
+                }
+
                 return;
             }
         }
@@ -1154,16 +1159,19 @@ internal sealed class PageFlowRun
 
     private (FlowState WhenTrue, FlowState WhenFalse) Refine(IOperation condition, FlowState state)
     {
-        var whenTrue = state.Clone();
-        var whenFalse = state.Clone();
-        if (TryNullTest(condition, out var test, out var operand, out var trueNullness, out var falseNullness)
-            && _testedRefs.TryGetValue(test, out var refs))
+        if (!TryNullTest(condition, out var test, out var operand, out var trueNullness, out var falseNullness)
+            || !_testedRefs.TryGetValue(test, out var refs)
+            || !HasPages(refs))
         {
-            var key = VarKey(operand);
-            Apply(whenTrue, refs, key, trueNullness);
-            Apply(whenFalse, refs, key, falseNullness);
+            // Not a null test of a page: both successors see the same state (nothing mutates it after this point).
+            return (state, state);
         }
 
+        var whenTrue = state.Clone();
+        var whenFalse = state.Clone();
+        var key = VarKey(operand);
+        Apply(whenTrue, refs, key, trueNullness);
+        Apply(whenFalse, refs, key, falseNullness);
         return (whenTrue, whenFalse);
     }
 

@@ -1,0 +1,64 @@
+using System.Collections.Immutable;
+using PoolRules.Analyzers.Flow;
+using Xunit;
+
+namespace PoolRules.Analyzers.Tests.Flow;
+
+public sealed class FlowStateTests
+{
+    private static readonly PageFact Owned = new(PageState.Owned, null);
+    private static readonly PageFact Put = new(PageState.Put, null);
+
+    [Fact]
+    public void Join_of_a_page_missing_on_one_path_adds_not_allocated()
+    {
+        var target = new FlowState();
+        var source = new FlowState();
+        source.Pages[0] = ImmutableHashSet.Create(Owned);
+
+        Assert.True(FlowState.JoinInto(target, source));
+
+        Assert.Equal(ImmutableHashSet.Create(Owned, PageFact.NotAllocated), target.Pages[0]);
+    }
+
+    [Fact]
+    public void Join_keeps_every_possible_state_and_reports_no_change_when_nothing_grows()
+    {
+        var target = new FlowState();
+        target.Pages[0] = ImmutableHashSet.Create(Owned);
+        target.Vars["page"] = ImmutableHashSet.Create(0);
+        var source = new FlowState();
+        source.Pages[0] = ImmutableHashSet.Create(Put);
+        source.Vars["page"] = ImmutableHashSet.Create(0, FlowState.NullRef);
+
+        Assert.True(FlowState.JoinInto(target, source));
+        Assert.False(FlowState.JoinInto(target, source));
+
+        Assert.Equal(ImmutableHashSet.Create(Owned, Put), target.Pages[0]);
+        Assert.Equal(ImmutableHashSet.Create(0, FlowState.NullRef), target.Vars["page"]);
+    }
+
+    [Fact]
+    public void Page_only_in_the_target_becomes_possibly_not_allocated()
+    {
+        var target = new FlowState();
+        target.Pages[3] = ImmutableHashSet.Create(Owned);
+
+        Assert.True(FlowState.JoinInto(target, new FlowState()));
+
+        Assert.Contains(PageFact.NotAllocated, target.Pages[3]);
+        Assert.Equal(ImmutableHashSet.Create(PageFact.NotAllocated), new FlowState().Facts(7));
+    }
+
+    [Fact]
+    public void Clone_is_independent_of_the_original()
+    {
+        var state = new FlowState();
+        state.Pages[0] = ImmutableHashSet.Create(Owned);
+        var clone = state.Clone();
+
+        clone.Pages[0] = ImmutableHashSet.Create(Put);
+
+        Assert.Equal(ImmutableHashSet.Create(Owned), state.Pages[0]);
+    }
+}
