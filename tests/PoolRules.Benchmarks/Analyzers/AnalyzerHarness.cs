@@ -1,0 +1,114 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using PoolRules.Runtime;
+
+namespace PoolRules.Benchmarks.Analyzers;
+
+/// <summary>Builds compilations of generated code and runs analyzers over them the way the compiler does.</summary>
+public static class AnalyzerHarness
+{
+    private static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
+
+    /// <summary>Every DiagnosticAnalyzer in PoolRules.Analyzers.</summary>
+    public static ImmutableArray<DiagnosticAnalyzer> PoolRulesAnalyzers { get; } = typeof(PoolRules.Analyzers.Descriptors).Assembly
+        .GetTypes()
+        .Where(t => !t.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(t))
+        .OrderBy(t => t.Name, StringComparer.Ordinal)
+        .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
+        .ToImmutableArray();
+
+    /// <summary>A fresh compilation (nothing bound yet) of the code base, against net10.0 like the runtime build this process loads.</summary>
+    public static CSharpCompilation Compile(GeneratedCodeBase code)
+    {
+        var trees = code.Files.Select(f => CSharpSyntaxTree.ParseText(f.Text, ParseOptions, path: f.Name));
+        var references = Basic.Reference.Assemblies.Net100.References.All
+            .Append(MetadataReference.CreateFromFile(typeof(PagePool).Assembly.Location));
+        return CSharpCompilation.Create(
+            "Generated",
+            trees,
+            references,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+    }
+
+    /// <summary>Binds and emits; throws when the generated code does not compile (a generator bug).</summary>
+    public static void Emit(CSharpCompilation compilation)
+    {
+        using var peStream = new MemoryStream();
+        var result = compilation.Emit(peStream);
+        if (!result.Success)
+        {
+            var errors = result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(5);
+            throw new InvalidOperationException("Generated code does not compile: " + string.Join("; ", errors));
+        }
+    }
+
+    /// <summary>
+    /// Runs the analyzers as the compiler does and returns their diagnostics and their execution time as
+    /// <c>-p:ReportAnalyzer=true</c> reports it (the analyzer driver's own per-analyzer timing).
+    /// </summary>
+    public static async Task<AnalyzerRun> AnalyzeAsync(
+        Compilation compilation,
+        ImmutableArray<DiagnosticAnalyzer> analyzers,
+        AnalyzerConfigOptionsProvider? options = null)
+    {
+        var exceptions = new List<Exception>();
+        var withAnalyzers = compilation.WithAnalyzers(
+            analyzers,
+            new CompilationWithAnalyzersOptions(
+                new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty, options ?? EmptyOptions.Instance),
+                onAnalyzerException: (ex, _, _) =>
+                {
+                    lock (exceptions)
+                    {
+                        exceptions.Add(ex);
+                    }
+                },
+                concurrentAnalysis: true,
+                logAnalyzerExecutionTime: true,
+                reportSuppressedDiagnostics: false));
+        var diagnostics = await withAnalyzers.GetAnalyzerDiagnosticsAsync().ConfigureAwait(false);
+        var perAnalyzer = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+        foreach (var analyzer in analyzers)
+        {
+            perAnalyzer[analyzer.GetType().Name] = (await withAnalyzers.GetAnalyzerTelemetryInfoAsync(analyzer, default).ConfigureAwait(false)).ExecutionTime;
+        }
+
+        return new AnalyzerRun(diagnostics, perAnalyzer, exceptions);
+    }
+
+    private sealed class EmptyOptions : AnalyzerConfigOptionsProvider
+    {
+        public static readonly EmptyOptions Instance = new();
+
+        public override AnalyzerConfigOptions GlobalOptions => Options.Instance;
+
+        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => Options.Instance;
+
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => Options.Instance;
+
+        private sealed class Options : AnalyzerConfigOptions
+        {
+            public static readonly Options Instance = new();
+
+            public override bool TryGetValue(string key, out string value)
+            {
+                value = string.Empty;
+                return false;
+            }
+        }
+    }
+}
+
+/// <summary>What one analyzer run found and cost.</summary>
+public sealed record AnalyzerRun(ImmutableArray<Diagnostic> Diagnostics, IReadOnlyDictionary<string, TimeSpan> PerAnalyzer, IReadOnlyList<Exception> Exceptions)
+{
+    /// <summary>The analyzers' total execution time, the sum ReportAnalyzer prints.</summary>
+    public TimeSpan ExecutionTime => PerAnalyzer.Values.Aggregate(TimeSpan.Zero, (sum, t) => sum + t);
+}
