@@ -1,3 +1,4 @@
+using System;
 using BenchmarkDotNet.Running;
 
 namespace PoolRules.Benchmarks;
@@ -5,8 +6,26 @@ namespace PoolRules.Benchmarks;
 /// <summary>
 /// <c>dotnet run -c Release --project tests/PoolRules.Benchmarks -- --filter '*'</c> runs every benchmark;
 /// <c>--filter '*FastPath*'</c>, <c>'*RingPath*'</c>, <c>'*PtrRing*'</c>, <c>'*SlowPath*'</c> one class.
+/// <c>-- analyzer-cost [scales] [--runs N]</c> measures the analyzers against compile+emit on generated driver code.
+/// <c>-- --interleaved fast|ring|slow [rounds]</c> is the contention-robust cross-check (see <see cref="Interleaved"/>).
 /// </summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static void Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "--interleaved")
+        {
+            Interleaved.Run(args.Length > 1 ? args[1] : "fast", args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 40);
+
+            // The hand-off workers are background threads; nothing else to wait for.
+            Environment.Exit(0);
+        }
+
+        if (args.Length > 0 && args[0] == "analyzer-cost")
+        {
+            Environment.Exit(Analyzers.AnalyzerCostReport.RunAsync(args[1..]).GetAwaiter().GetResult());
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
 }
