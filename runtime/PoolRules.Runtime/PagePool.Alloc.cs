@@ -24,14 +24,9 @@ public sealed partial class PagePool
     /// <returns>The page, with one reference; null when none can be had (the kernel's NULL).</returns>
     public Page? AllocPages(AllocFlags flags)
     {
-        // count - 1 as an unsigned index below the array's length is "_cacheCount > 0" in a form that lets the JIT
-        // drop the bounds check of the read.
-        var cache = _cache;
-        var count = _cacheCount - 1;
-        if ((uint)count < (uint)cache.Length)
+        if (_cacheCount > 0)
         {
-            var page = cache[count];
-            _cacheCount = count;
+            var page = _cache[--_cacheCount];
             _allocFast++;
             if (_checked)
             {

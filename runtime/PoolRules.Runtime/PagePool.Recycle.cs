@@ -28,28 +28,6 @@ public sealed partial class PagePool
     public void PutPage(Page page, int dmaSyncSize, bool allowDirect)
     {
         ArgumentNullException.ThrowIfNull(page);
-
-        // page_pool_recycle_direct's common case, tested in one branch: a direct put into an unchecked pool that
-        // does not sync for the device, of a plain page (no fragments) with one reference, with room in the cache.
-        // A NAPI poll does this once per frame; taking every other case out of line (PutPageSlow, the same logic
-        // step by step) keeps the inlined body short and free of branches that rejoin it after a call, which was
-        // what kept the fast path at 1.5x a bare array stack in FastPathBenchmarks.
-        var cache = _cache;
-        var count = _cacheCount;
-        if (allowDirect && !(_checked | _syncForDevice) && (page._fragCount | (page._refCount ^ 1)) == 0 && count < _cacheLimit)
-        {
-            cache[count] = page;
-            _cacheCount = count + 1;
-            _recycleCached++;
-            return;
-        }
-
-        PutPageSlow(page, dmaSyncSize, allowDirect);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void PutPageSlow(Page page, int dmaSyncSize, bool allowDirect)
-    {
         if (_checked)
         {
             CheckPut(page, allowDirect);
