@@ -24,10 +24,10 @@ public sealed partial class PagePool
     /// <returns>The page, with one reference; null when none can be had (the kernel's NULL).</returns>
     public Page? AllocPages(AllocFlags flags)
     {
-        if (_cacheCount > 0)
+        if (_alloc.Count > 0)
         {
-            var page = _cache[--_cacheCount];
-            _allocFast++;
+            var page = _cache[--_alloc.Count];
+            _alloc.Fast++;
             if (_checked)
             {
                 OnHandOut(page);
@@ -65,7 +65,7 @@ public sealed partial class PagePool
             page = DrainFragment(page);
             if (page is not null)
             {
-                _allocFast++;
+                _alloc.Fast++;
                 return ResetFragment(page, size, out offset);
             }
         }
@@ -84,7 +84,7 @@ public sealed partial class PagePool
 
         _fragUsers++;
         _fragOffset = offset + size;
-        _allocFast++;
+        _alloc.Fast++;
         return page;
     }
 
@@ -157,7 +157,7 @@ public sealed partial class PagePool
     {
         if (_ring.IsEmpty)
         {
-            _allocEmpty++;
+            _alloc.Empty++;
             return null;
         }
 
@@ -174,21 +174,21 @@ public sealed partial class PagePool
             {
                 // A page from another node would make every later access remote: give it back to its node.
                 ReturnPage(page);
-                _allocWaive++;
+                _alloc.Waive++;
                 break;
             }
 
-            _cache[_cacheCount++] = page;
+            _cache[_alloc.Count++] = page;
         }
-        while (_cacheCount < CacheRefill);
+        while (_alloc.Count < CacheRefill);
 
-        if (_cacheCount == 0)
+        if (_alloc.Count == 0)
         {
             return null;
         }
 
-        _allocRefill++;
-        return _cache[--_cacheCount];
+        _alloc.Refill++;
+        return _cache[--_alloc.Count];
     }
 
     // __page_pool_alloc_pages_slow: one bulk call fills the fast cache and serves this allocation.
@@ -215,20 +215,20 @@ public sealed partial class PagePool
                 throw;
             }
 
-            _cache[_cacheCount++] = page;
+            _cache[_alloc.Count++] = page;
             if (_checked)
             {
                 page._state = PageState.Cached;
             }
         }
 
-        if (_cacheCount == 0)
+        if (_alloc.Count == 0)
         {
             return null;
         }
 
-        _allocSlow++;
-        return _cache[--_cacheCount];
+        _alloc.Slow++;
+        return _cache[--_alloc.Count];
     }
 
     private Page? AllocFromAllocatorHighOrder(AllocFlags flags)
@@ -240,7 +240,7 @@ public sealed partial class PagePool
             return null;
         }
 
-        _allocSlowHighOrder++;
+        _alloc.SlowHighOrder++;
         return NewPage(address, _order, nid);
     }
 
@@ -275,7 +275,7 @@ public sealed partial class PagePool
         }
 
         page._pool = this;
-        _holdCount++;
+        _alloc.Hold++;
         return page;
     }
 }

@@ -76,15 +76,15 @@ public sealed partial class PagePool
 
             // Late direct puts (there should be none: NAPI is off) now bypass the cache and, with the ring closed,
             // go straight back to the page allocator.
-            _cacheLimit = 0;
+            _alloc.Limit = 0;
             if (_fragPage is { } fragPage && DrainFragment(fragPage) is { } reusable)
             {
                 ReturnPage(reusable);
             }
 
-            while (_cacheCount > 0)
+            while (_alloc.Count > 0)
             {
-                ReturnPage(_cache[--_cacheCount]);
+                ReturnPage(_cache[--_alloc.Count]);
             }
 
             _ring.Close();

@@ -53,14 +53,14 @@ public sealed partial class PagePool
 
             if (allowDirect)
             {
-                if (_cacheCount < _cacheLimit)
+                if (_alloc.Count < _alloc.Limit)
                 {
-                    _cache[_cacheCount++] = page;
-                    _recycleCached++;
+                    _cache[_alloc.Count++] = page;
+                    _alloc.RecycleCached++;
                     return;
                 }
 
-                _recycleCacheFull++;
+                _alloc.RecycleCacheFull++;
             }
 
             if (_ring.TryProduce(page))

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -27,25 +28,19 @@ public sealed partial class PagePool : IDisposable
     /// <summary>Largest <see cref="PagePoolParams.Order"/> (4 MiB pages).</summary>
     public const int MaxOrder = 10;
 
-    // Hot fields, owned by the NAPI context: the fast cache and its counters. Plain fields, no interlocked
-    // operations: the caller of AllocPages and of a direct put guarantees exclusivity, as in the kernel.
+    // The fast cache's slots; only the NAPI context touches them. Plain accesses, no interlocked operations: the
+    // caller of AllocPages and of a direct put guarantees exclusivity, as in the kernel.
     private readonly Page[] _cache = new Page[CacheSize];
-    private int _cacheCount;
-    private int _cacheLimit = CacheSize;
+
+    // What the NAPI context writes on every allocation and direct put, on cache lines of its own (see AllocState).
+    private AllocState _alloc = new() { Limit = CacheSize };
+
+    // Read-only after creation: threads returning pages read these on every put.
     private readonly bool _checked;
     private readonly bool _dmaMap;
     private readonly bool _syncForDevice;
     private readonly int _order;
     private int _nid;
-    private long _holdCount;
-    private long _allocFast;
-    private long _allocSlow;
-    private long _allocSlowHighOrder;
-    private long _allocEmpty;
-    private long _allocRefill;
-    private long _allocWaive;
-    private long _recycleCached;
-    private long _recycleCacheFull;
 
     private readonly PtrRing<Page> _ring;
 
@@ -106,7 +101,7 @@ public sealed partial class PagePool : IDisposable
     /// driver plus pages waiting in the pool's caches. After <see cref="Destroy"/> empties the caches it counts the
     /// pages the driver still holds.
     /// </summary>
-    public long Inflight => Volatile.Read(ref _holdCount) - Volatile.Read(ref _shared.ReleaseCount);
+    public long Inflight => Volatile.Read(ref _alloc.Hold) - Volatile.Read(ref _shared.ReleaseCount);
 
     /// <summary><c>page_pool_create</c>: validates the parameters like <c>page_pool_init</c> and creates the pool.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="parameters"/> is null.</exception>
@@ -227,14 +222,14 @@ public sealed partial class PagePool : IDisposable
     /// <summary>A snapshot of the pool's counters (<c>page_pool_get_stats</c>).</summary>
     public PagePoolStats GetStats() => new()
     {
-        AllocFast = Volatile.Read(ref _allocFast),
-        AllocSlow = Volatile.Read(ref _allocSlow),
-        AllocSlowHighOrder = Volatile.Read(ref _allocSlowHighOrder),
-        AllocEmpty = Volatile.Read(ref _allocEmpty),
-        AllocRefill = Volatile.Read(ref _allocRefill),
-        AllocWaive = Volatile.Read(ref _allocWaive),
-        RecycleCached = Volatile.Read(ref _recycleCached),
-        RecycleCacheFull = Volatile.Read(ref _recycleCacheFull),
+        AllocFast = Volatile.Read(ref _alloc.Fast),
+        AllocSlow = Volatile.Read(ref _alloc.Slow),
+        AllocSlowHighOrder = Volatile.Read(ref _alloc.SlowHighOrder),
+        AllocEmpty = Volatile.Read(ref _alloc.Empty),
+        AllocRefill = Volatile.Read(ref _alloc.Refill),
+        AllocWaive = Volatile.Read(ref _alloc.Waive),
+        RecycleCached = Volatile.Read(ref _alloc.RecycleCached),
+        RecycleCacheFull = Volatile.Read(ref _alloc.RecycleCacheFull),
         RecycleRing = _ring.Produced,
         RecycleRingFull = Volatile.Read(ref _shared.RingFull),
         RecycleReleasedRefcount = Volatile.Read(ref _shared.ReleasedRefcount),
@@ -242,6 +237,38 @@ public sealed partial class PagePool : IDisposable
 
     /// <inheritdoc/>
     public override string ToString() => $"PagePool '{_name}' (order {_order}, inflight {Inflight})";
+
+    /// <summary>
+    /// The NAPI context's counters, padded to stand alone on their cache lines (the kernel aligns pool->alloc for the
+    /// same reason): threads returning pages read the pool's read-only fields on every put, and would otherwise take a
+    /// cache miss each time the poll bumped a counter that shares their line.
+    /// </summary>
+    [StructLayout(LayoutKind.Explicit, Size = 192)]
+    private struct AllocState
+    {
+        [FieldOffset(64)]
+        public int Count;
+        [FieldOffset(68)]
+        public int Limit;
+        [FieldOffset(72)]
+        public long Hold;
+        [FieldOffset(80)]
+        public long Fast;
+        [FieldOffset(88)]
+        public long Slow;
+        [FieldOffset(96)]
+        public long SlowHighOrder;
+        [FieldOffset(104)]
+        public long Empty;
+        [FieldOffset(112)]
+        public long Refill;
+        [FieldOffset(120)]
+        public long Waive;
+        [FieldOffset(128)]
+        public long RecycleCached;
+        [FieldOffset(136)]
+        public long RecycleCacheFull;
+    }
 
     private sealed class SharedCounters
     {
