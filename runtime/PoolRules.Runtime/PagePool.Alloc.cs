@@ -24,11 +24,11 @@ public sealed partial class PagePool
     /// <returns>The page, with one reference; null when none can be had (the kernel's NULL).</returns>
     public Page? AllocPages(AllocFlags flags)
     {
-        if (_alloc.Count > 0)
+        if (_cacheCount > 0)
         {
-            var page = _cache[--_alloc.Count];
-            _alloc.Fast++;
-            if (_checked)
+            var page = _cache[--_cacheCount];
+            _allocFast++;
+            if (_put.Checked)
             {
                 OnHandOut(page);
             }
@@ -65,7 +65,7 @@ public sealed partial class PagePool
             page = DrainFragment(page);
             if (page is not null)
             {
-                _alloc.Fast++;
+                _allocFast++;
                 return ResetFragment(page, size, out offset);
             }
         }
@@ -84,7 +84,7 @@ public sealed partial class PagePool
 
         _fragUsers++;
         _fragOffset = offset + size;
-        _alloc.Fast++;
+        _allocFast++;
         return page;
     }
 
@@ -110,7 +110,7 @@ public sealed partial class PagePool
 
         if (page.RefCount == 1)
         {
-            if (_syncForDevice)
+            if (_put.SyncForDevice)
             {
                 SyncForDevice(page, -1);
             }
@@ -121,7 +121,7 @@ public sealed partial class PagePool
         // Someone took their own reference (get_page) on a fragment: as page_pool_return_page does, release the
         // page and drop only the pool's reference. ReturnPage would free the memory under the other holder.
         ReleaseDma(page);
-        if (_checked)
+        if (_put.Checked)
         {
             page._state = PageState.Released;
         }
@@ -144,7 +144,7 @@ public sealed partial class PagePool
             page = _order == 0 ? AllocFromAllocatorBulk(flags) : AllocFromAllocatorHighOrder(flags);
         }
 
-        if (page is not null && _checked)
+        if (page is not null && _put.Checked)
         {
             OnHandOut(page);
         }
@@ -155,16 +155,16 @@ public sealed partial class PagePool
     // page_pool_refill_alloc_cache: move up to CacheRefill pages from the ring into the fast cache.
     private Page? Refill()
     {
-        if (_ring.IsEmpty)
+        if (_put.Ring.IsEmpty)
         {
-            _alloc.Empty++;
+            _allocEmpty++;
             return null;
         }
 
         var preferred = _nid == NumaNode.NoNode ? NumaNode.Local : _nid;
         do
         {
-            var page = _ring.TryConsume();
+            var page = _put.Ring.TryConsume();
             if (page is null)
             {
                 break;
@@ -174,21 +174,21 @@ public sealed partial class PagePool
             {
                 // A page from another node would make every later access remote: give it back to its node.
                 ReturnPage(page);
-                _alloc.Waive++;
+                _allocWaive++;
                 break;
             }
 
-            _cache[_alloc.Count++] = page;
+            _cache[_cacheCount++] = page;
         }
-        while (_alloc.Count < CacheRefill);
+        while (_cacheCount < CacheRefill);
 
-        if (_alloc.Count == 0)
+        if (_cacheCount == 0)
         {
             return null;
         }
 
-        _alloc.Refill++;
-        return _cache[--_alloc.Count];
+        _allocRefill++;
+        return _cache[--_cacheCount];
     }
 
     // __page_pool_alloc_pages_slow: one bulk call fills the fast cache and serves this allocation.
@@ -215,20 +215,20 @@ public sealed partial class PagePool
                 throw;
             }
 
-            _cache[_alloc.Count++] = page;
-            if (_checked)
+            _cache[_cacheCount++] = page;
+            if (_put.Checked)
             {
                 page._state = PageState.Cached;
             }
         }
 
-        if (_alloc.Count == 0)
+        if (_cacheCount == 0)
         {
             return null;
         }
 
-        _alloc.Slow++;
-        return _cache[--_alloc.Count];
+        _allocSlow++;
+        return _cache[--_cacheCount];
     }
 
     private Page? AllocFromAllocatorHighOrder(AllocFlags flags)
@@ -240,7 +240,7 @@ public sealed partial class PagePool
             return null;
         }
 
-        _alloc.SlowHighOrder++;
+        _allocSlowHighOrder++;
         return NewPage(address, _order, nid);
     }
 
@@ -257,7 +257,7 @@ public sealed partial class PagePool
             {
                 page._dmaAddr = _device!.Map(page, 0, page.Length, _dmaDirection);
                 mapped = true;
-                if (_syncForDevice)
+                if (_put.SyncForDevice)
                 {
                     SyncForDevice(page, _maxLength);
                 }
@@ -275,7 +275,7 @@ public sealed partial class PagePool
         }
 
         page._pool = this;
-        _alloc.Hold++;
+        _holdCount++;
         return page;
     }
 }

@@ -76,18 +76,18 @@ public sealed partial class PagePool
 
             // Late direct puts (there should be none: NAPI is off) now bypass the cache and, with the ring closed,
             // go straight back to the page allocator.
-            _alloc.Limit = 0;
+            _cacheLimit = 0;
             if (_fragPage is { } fragPage && DrainFragment(fragPage) is { } reusable)
             {
                 ReturnPage(reusable);
             }
 
-            while (_alloc.Count > 0)
+            while (_cacheCount > 0)
             {
-                ReturnPage(_cache[--_alloc.Count]);
+                ReturnPage(_cache[--_cacheCount]);
             }
 
-            _ring.Close();
+            _put.Ring.Close();
             EmptyRing();
             if (TryFinishShutdown())
             {
@@ -96,7 +96,7 @@ public sealed partial class PagePool
 
             _shutdownStart = _timeProvider.GetTimestamp();
             _nextWarn = _warnPeriod;
-            reportLeaks = _checked;
+            reportLeaks = _put.Checked;
             _retryTimer = _timeProvider.CreateTimer(static state => ((PagePool)state!).RetryShutdown(), this, _retryPeriod, _retryPeriod);
         }
 
@@ -142,7 +142,7 @@ public sealed partial class PagePool
 
     private void EmptyRing()
     {
-        while (_ring.TryConsume() is { } page)
+        while (_put.Ring.TryConsume() is { } page)
         {
             ReturnPage(page);
         }
@@ -167,7 +167,7 @@ public sealed partial class PagePool
     private void RaiseStalled(TimeSpan elapsed)
     {
         IReadOnlyList<StackTrace> stacks = Array.Empty<StackTrace>();
-        if (_checked)
+        if (_put.Checked)
         {
             lock (_inflightPages!)
             {

@@ -28,7 +28,7 @@ public sealed partial class PagePool
     public void PutPage(Page page, int dmaSyncSize, bool allowDirect)
     {
         ArgumentNullException.ThrowIfNull(page);
-        if (_checked)
+        if (_put.Checked)
         {
             CheckPut(page, allowDirect);
         }
@@ -41,29 +41,29 @@ public sealed partial class PagePool
 
         if (page._refCount == 1)
         {
-            if (_syncForDevice)
+            if (_put.SyncForDevice)
             {
                 SyncForDevice(page, dmaSyncSize);
             }
 
-            if (_checked)
+            if (_put.Checked)
             {
                 OnRecycle(page);
             }
 
             if (allowDirect)
             {
-                if (_alloc.Count < _alloc.Limit)
+                if (_cacheCount < _cacheLimit)
                 {
-                    _cache[_alloc.Count++] = page;
-                    _alloc.RecycleCached++;
+                    _cache[_cacheCount++] = page;
+                    _recycleCached++;
                     return;
                 }
 
-                _alloc.RecycleCacheFull++;
+                _recycleCacheFull++;
             }
 
-            if (_ring.TryProduce(page))
+            if (_put.Ring.TryProduce(page))
             {
                 return;
             }
@@ -91,13 +91,13 @@ public sealed partial class PagePool
     public void ReleasePage(Page page)
     {
         ArgumentNullException.ThrowIfNull(page);
-        if (_checked)
+        if (_put.Checked)
         {
             CheckOwned(page, nameof(ReleasePage));
         }
 
         ReleaseDma(page);
-        if (_checked)
+        if (_put.Checked)
         {
             page._state = PageState.Released;
         }
@@ -114,7 +114,7 @@ public sealed partial class PagePool
         }
 
         page._pool = null;
-        if (_checked)
+        if (_put.Checked)
         {
             lock (_inflightPages!)
             {
@@ -151,7 +151,7 @@ public sealed partial class PagePool
     {
         ReleaseDma(page);
         Interlocked.Increment(ref _shared.ReleasedRefcount);
-        if (_checked)
+        if (_put.Checked)
         {
             page._state = PageState.Released;
         }
@@ -181,7 +181,7 @@ public sealed partial class PagePool
     internal void ReturnDescriptor(Page page)
     {
         // Checked mode never reuses a descriptor, so a stale reference keeps seeing a freed page.
-        if (_checked)
+        if (_put.Checked)
         {
             return;
         }

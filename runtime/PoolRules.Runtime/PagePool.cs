@@ -28,21 +28,26 @@ public sealed partial class PagePool : IDisposable
     /// <summary>Largest <see cref="PagePoolParams.Order"/> (4 MiB pages).</summary>
     public const int MaxOrder = 10;
 
-    // The fast cache's slots; only the NAPI context touches them. Plain accesses, no interlocked operations: the
-    // caller of AllocPages and of a direct put guarantees exclusivity, as in the kernel.
+    // Hot fields, owned by the NAPI context: the fast cache and its counters. Plain fields, no interlocked
+    // operations: the caller of AllocPages and of a direct put guarantees exclusivity, as in the kernel.
     private readonly Page[] _cache = new Page[CacheSize];
-
-    // What the NAPI context writes on every allocation and direct put, on cache lines of its own (see AllocState).
-    private AllocState _alloc = new() { Limit = CacheSize };
-
-    // Read-only after creation: threads returning pages read these on every put.
-    private readonly bool _checked;
+    private int _cacheCount;
+    private int _cacheLimit = CacheSize;
     private readonly bool _dmaMap;
-    private readonly bool _syncForDevice;
     private readonly int _order;
     private int _nid;
+    private long _holdCount;
+    private long _allocFast;
+    private long _allocSlow;
+    private long _allocSlowHighOrder;
+    private long _allocEmpty;
+    private long _allocRefill;
+    private long _allocWaive;
+    private long _recycleCached;
+    private long _recycleCacheFull;
 
-    private readonly PtrRing<Page> _ring;
+    // What a put from any thread reads, alone on its cache lines (see PutSettings).
+    private readonly PutSettings _put;
 
     // Written from any thread that returns pages; kept off the hot fields' cache lines.
     private readonly SharedCounters _shared = new();
@@ -58,12 +63,10 @@ public sealed partial class PagePool : IDisposable
 
     private PagePool(PagePoolParams p, int poolSize)
     {
-        _checked = p.Checked;
+        _put = new PutSettings(new PtrRing<Page>(poolSize), p.Checked, (p.Flags & PagePoolFlags.DmaSyncDevice) != 0);
         _dmaMap = (p.Flags & PagePoolFlags.DmaMap) != 0;
-        _syncForDevice = (p.Flags & PagePoolFlags.DmaSyncDevice) != 0;
         _order = p.Order;
         _nid = p.Nid;
-        _ring = new PtrRing<Page>(poolSize);
         _device = p.Device;
         _dmaDirection = p.DmaDirection;
         _maxLength = p.MaxLength;
@@ -75,7 +78,7 @@ public sealed partial class PagePool : IDisposable
         _timeProvider = p.TimeProvider ?? TimeProvider.System;
         _retryPeriod = p.ShutdownRetryPeriod;
         _warnPeriod = p.ShutdownWarnPeriod;
-        _inflightPages = _checked ? new HashSet<Page>(ReferenceEqualityComparer.Instance) : null;
+        _inflightPages = _put.Checked ? new HashSet<Page>(ReferenceEqualityComparer.Instance) : null;
     }
 
     /// <summary>The name given in <see cref="PagePoolParams.Name"/>, for diagnostics.</summary>
@@ -94,14 +97,14 @@ public sealed partial class PagePool : IDisposable
     public Napi? Napi => _napi;
 
     /// <summary>Slots in the ptr-ring: <see cref="PagePoolParams.PoolSize"/> rounded up to a power of two (at least 2).</summary>
-    public int RingCapacity => _ring.Capacity;
+    public int RingCapacity => _put.Ring.Capacity;
 
     /// <summary>
     /// Pages taken from the page allocator and not yet given back (<c>hold_cnt - release_cnt</c>): pages with the
     /// driver plus pages waiting in the pool's caches. After <see cref="Destroy"/> empties the caches it counts the
     /// pages the driver still holds.
     /// </summary>
-    public long Inflight => Volatile.Read(ref _alloc.Hold) - Volatile.Read(ref _shared.ReleaseCount);
+    public long Inflight => Volatile.Read(ref _holdCount) - Volatile.Read(ref _shared.ReleaseCount);
 
     /// <summary><c>page_pool_create</c>: validates the parameters like <c>page_pool_init</c> and creates the pool.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="parameters"/> is null.</exception>
@@ -200,7 +203,7 @@ public sealed partial class PagePool : IDisposable
             throw new InvalidOperationException($"Page pool '{_name}' has no DmaMap flag: it does not map pages, so they have no DMA address.");
         }
 
-        if (_checked)
+        if (_put.Checked)
         {
             CheckOwned(page, nameof(GetDmaAddress));
         }
@@ -222,15 +225,15 @@ public sealed partial class PagePool : IDisposable
     /// <summary>A snapshot of the pool's counters (<c>page_pool_get_stats</c>).</summary>
     public PagePoolStats GetStats() => new()
     {
-        AllocFast = Volatile.Read(ref _alloc.Fast),
-        AllocSlow = Volatile.Read(ref _alloc.Slow),
-        AllocSlowHighOrder = Volatile.Read(ref _alloc.SlowHighOrder),
-        AllocEmpty = Volatile.Read(ref _alloc.Empty),
-        AllocRefill = Volatile.Read(ref _alloc.Refill),
-        AllocWaive = Volatile.Read(ref _alloc.Waive),
-        RecycleCached = Volatile.Read(ref _alloc.RecycleCached),
-        RecycleCacheFull = Volatile.Read(ref _alloc.RecycleCacheFull),
-        RecycleRing = _ring.Produced,
+        AllocFast = Volatile.Read(ref _allocFast),
+        AllocSlow = Volatile.Read(ref _allocSlow),
+        AllocSlowHighOrder = Volatile.Read(ref _allocSlowHighOrder),
+        AllocEmpty = Volatile.Read(ref _allocEmpty),
+        AllocRefill = Volatile.Read(ref _allocRefill),
+        AllocWaive = Volatile.Read(ref _allocWaive),
+        RecycleCached = Volatile.Read(ref _recycleCached),
+        RecycleCacheFull = Volatile.Read(ref _recycleCacheFull),
+        RecycleRing = _put.Ring.Produced,
         RecycleRingFull = Volatile.Read(ref _shared.RingFull),
         RecycleReleasedRefcount = Volatile.Read(ref _shared.ReleasedRefcount),
     };
@@ -239,35 +242,27 @@ public sealed partial class PagePool : IDisposable
     public override string ToString() => $"PagePool '{_name}' (order {_order}, inflight {Inflight})";
 
     /// <summary>
-    /// The NAPI context's counters, padded to stand alone on their cache lines (the kernel aligns pool->alloc for the
-    /// same reason): threads returning pages read the pool's read-only fields on every put, and would otherwise take a
-    /// cache miss each time the poll bumped a counter that shares their line.
+    /// The fields every put reads, from the NAPI context and from the threads that return pages through the ring,
+    /// padded onto cache lines of their own: next to the counters the NAPI context bumps on every allocation they
+    /// would cost each returning thread a cache miss per page (the kernel keeps pool->alloc on its own line for the
+    /// same reason). Written once, at creation.
     /// </summary>
-    [StructLayout(LayoutKind.Explicit, Size = 192)]
-    private struct AllocState
+    [StructLayout(LayoutKind.Explicit, Size = 136)]
+    private readonly struct PutSettings
     {
         [FieldOffset(64)]
-        public int Count;
-        [FieldOffset(68)]
-        public int Limit;
+        public readonly PtrRing<Page> Ring;
         [FieldOffset(72)]
-        public long Hold;
-        [FieldOffset(80)]
-        public long Fast;
-        [FieldOffset(88)]
-        public long Slow;
-        [FieldOffset(96)]
-        public long SlowHighOrder;
-        [FieldOffset(104)]
-        public long Empty;
-        [FieldOffset(112)]
-        public long Refill;
-        [FieldOffset(120)]
-        public long Waive;
-        [FieldOffset(128)]
-        public long RecycleCached;
-        [FieldOffset(136)]
-        public long RecycleCacheFull;
+        public readonly bool Checked;
+        [FieldOffset(73)]
+        public readonly bool SyncForDevice;
+
+        public PutSettings(PtrRing<Page> ring, bool isChecked, bool syncForDevice)
+        {
+            Ring = ring;
+            Checked = isChecked;
+            SyncForDevice = syncForDevice;
+        }
     }
 
     private sealed class SharedCounters
