@@ -88,7 +88,7 @@ foreach (var queue in rx)
 
 var freed = rx.All(r => r.Pool.Freed.Wait(TimeSpan.FromSeconds(10)));
 Console.WriteLine($"received {frames:N0} frames in {elapsed.TotalSeconds:F2} s: {frames / elapsed.TotalSeconds / 1e6:F2} Mpps; " +
-    $"stack delivered {stack.Delivered:N0}, device transmitted {nic.Transmitted:N0}");
+    $"stack delivered {stack.Delivered:N0} (backlog drops {stack.Dropped:N0}), device transmitted {nic.Transmitted:N0}");
 for (var q = 0; q < rx.Length; q++)
 {
     var r = rx[q];
