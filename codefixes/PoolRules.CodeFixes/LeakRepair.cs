@@ -74,11 +74,10 @@ internal sealed class LeakRepair
     public async Task<Document> ApplyAsync(Document document, bool release, CancellationToken cancellationToken)
     {
         var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
-        var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
-        var endOfLine = root!.DescendantTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+        var endOfLine = LineEndings.Of(editor.OriginalRoot);
         foreach (var (anchor, kind) in _sites)
         {
-            var statements = Statements(release, endOfLine.IsKind(SyntaxKind.EndOfLineTrivia) ? endOfLine : SyntaxFactory.ElasticCarriageReturnLineFeed);
+            var statements = Statements(release, endOfLine);
             if (kind == InsertKind.AtEnd)
             {
                 var block = (BlockSyntax)anchor;

@@ -137,7 +137,7 @@ public sealed class PP0003DirectRecycleCodeFix : CodeFixProvider
         method.AttributeLists.Count > 0
             ? method.AddAttributeLists(attribute.WithTriviaFrom(method.AttributeLists.Last()))
             : method.WithoutLeadingTrivia()
-                .WithAttributeLists(SyntaxFactory.SingletonList(attribute.WithLeadingTrivia(method.GetLeadingTrivia()).WithTrailingTrivia(LineBreak(method))))
+                .WithAttributeLists(SyntaxFactory.SingletonList(attribute.WithLeadingTrivia(method.GetLeadingTrivia()).WithTrailingTrivia(LineEndings.Of(method))))
                 .WithModifiers(method.Modifiers.Count > 0 ? method.Modifiers.Replace(method.Modifiers[0], method.Modifiers[0].WithLeadingTrivia(Indentation(method))) : method.Modifiers)
                 .WithReturnType(method.Modifiers.Count > 0 ? method.ReturnType : method.ReturnType.WithLeadingTrivia(Indentation(method)));
 
@@ -145,17 +145,12 @@ public sealed class PP0003DirectRecycleCodeFix : CodeFixProvider
         local.AttributeLists.Count > 0
             ? local.AddAttributeLists(attribute.WithTriviaFrom(local.AttributeLists.Last()))
             : local.WithoutLeadingTrivia()
-                .WithAttributeLists(SyntaxFactory.SingletonList(attribute.WithLeadingTrivia(local.GetLeadingTrivia()).WithTrailingTrivia(LineBreak(local))))
+                .WithAttributeLists(SyntaxFactory.SingletonList(attribute.WithLeadingTrivia(local.GetLeadingTrivia()).WithTrailingTrivia(LineEndings.Of(local))))
                 .WithModifiers(local.Modifiers.Count > 0 ? local.Modifiers.Replace(local.Modifiers[0], local.Modifiers[0].WithLeadingTrivia(Indentation(local))) : local.Modifiers)
                 .WithReturnType(local.Modifiers.Count > 0 ? local.ReturnType : local.ReturnType.WithLeadingTrivia(Indentation(local)));
 
     private static SyntaxTriviaList Indentation(SyntaxNode node) =>
         SyntaxFactory.TriviaList(node.GetLeadingTrivia().Reverse().TakeWhile(t => t.IsKind(SyntaxKind.WhitespaceTrivia)).Reverse());
-
-    private static SyntaxTrivia LineBreak(SyntaxNode node) =>
-        node.SyntaxTree?.GetRoot().DescendantTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia)) is { } eol && eol.IsKind(SyntaxKind.EndOfLineTrivia)
-            ? eol
-            : SyntaxFactory.CarriageReturnLineFeed;
 
     private static bool HasRuntimeUsing(CompilationUnitSyntax unit, SyntaxNode function) =>
         unit.Usings.Any(u => u.Name?.ToString() == RuntimeNamespace)
@@ -173,7 +168,7 @@ public sealed class PP0003DirectRecycleCodeFix : CodeFixProvider
             index++;
         }
 
-        return unit.WithUsings(usings.Insert(index, directive.WithTrailingTrivia(LineBreak(unit))));
+        return unit.WithUsings(usings.Insert(index, directive.WithTrailingTrivia(LineEndings.Of(unit))));
     }
 
     private static int Compare(string a, string b)
