@@ -28,6 +28,10 @@ public sealed class PP0003DirectRecycleOutsideNapiAnalyzer : DiagnosticAnalyzer
             }
 
             start.RegisterOperationAction(operation => AnalyzeInvocation(operation, known), OperationKind.Invocation);
+            if (known.NapiContext is not null)
+            {
+                start.RegisterOperationAction(operation => AnalyzeMethodGroup(operation, known), OperationKind.MethodReference);
+            }
         });
     }
 
@@ -47,6 +51,29 @@ public sealed class PP0003DirectRecycleOutsideNapiAnalyzer : DiagnosticAnalyzer
         }
 
         context.ReportDiagnostic(Diagnostic.Create(Descriptors.PP0003DirectRecycleOutsideNapi, invocation.Syntax.GetLocation(), what, napi.Function, napi.Reason));
+    }
+
+    /// <summary>A [NapiContext] method handed on as a delegate runs wherever the delegate is invoked: <c>Task.Run(Refill)</c>.</summary>
+    private static void AnalyzeMethodGroup(OperationAnalysisContext context, KnownSymbols known)
+    {
+        var reference = (IMethodReferenceOperation)context.Operation;
+        if (!known.NapiContexts.IsMarked(reference.Method.OriginalDefinition))
+        {
+            return;
+        }
+
+        var napi = known.NapiContexts.DelegateContext(reference);
+        if (napi is null || napi.IsSafe)
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            Descriptors.PP0003DirectRecycleOutsideNapi,
+            reference.Syntax.GetLocation(),
+            $"[NapiContext] method '{reference.Method.Name}'",
+            napi.Function,
+            napi.Reason));
     }
 
     /// <summary>How the message names the call when it needs a NAPI-safe context; null when it does not.</summary>

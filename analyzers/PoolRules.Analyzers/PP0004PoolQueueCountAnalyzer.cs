@@ -97,6 +97,11 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
 
         private void Analyze()
         {
+            if (!MayConcernPools(_root.Syntax))
+            {
+                return;
+            }
+
             foreach (var operation in _root.Descendants())
             {
                 switch (operation)
@@ -277,6 +282,38 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
                 ImmutableArray.Create(related.GetLocation()),
                 what));
 
+        /// <summary>
+        /// The syntax pre-filter: a body with no call named Create, Register or RegisterMemoryModel and no array or object
+        /// creation cannot create, register or collect a pool, so its operations are not walked.
+        /// </summary>
+        private static bool MayConcernPools(SyntaxNode body)
+        {
+            foreach (var node in body.DescendantNodes())
+            {
+                switch (node)
+                {
+                    case ArrayCreationExpressionSyntax or BaseObjectCreationExpressionSyntax:
+                        return true;
+                    case InvocationExpressionSyntax { Expression: var expression }:
+                        var name = expression switch
+                        {
+                            MemberAccessExpressionSyntax member => member.Name.Identifier.ValueText,
+                            MemberBindingExpressionSyntax binding => binding.Name.Identifier.ValueText,
+                            SimpleNameSyntax simple => simple.Identifier.ValueText,
+                            _ => null,
+                        };
+                        if (name is "Create" or "Register" or "RegisterMemoryModel")
+                        {
+                            return true;
+                        }
+
+                        break;
+                }
+            }
+
+            return false;
+        }
+
         private bool IsPoolCreate(IInvocationOperation invocation) =>
             invocation.TargetMethod is { Name: "Create", IsStatic: true } method && Is(method.ContainingType, _known.PagePool);
 
@@ -326,8 +363,9 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
             switch (value)
             {
                 case IPropertyReferenceOperation { Property: { Name: "Length" or "Count" } property, Instance: { } instance }:
-                    // The length of the RX queue infos is the queue count too.
-                    return IsQueueInfoCollection(Unwrap(instance).Type) || IsMarked(property);
+                    // The length of the RX queue infos is the queue count too, and so is that of any array created
+                    // with the queue count as its size (var rx = new RxQueue[dev.RxQueueCount]; ... rx.Length).
+                    return IsQueueInfoCollection(Unwrap(instance).Type) || IsMarked(property) || IsSizedByQueueCount(Unwrap(instance));
                 case IMemberReferenceOperation member:
                     return IsMarked(member.Member);
                 case IParameterReferenceOperation parameter:
@@ -361,6 +399,39 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
                 default:
                     return false;
             }
+        }
+
+        private bool IsSizedByQueueCount(IOperation collection)
+        {
+            IOperation? created = collection switch
+            {
+                ILocalReferenceOperation local => NeverWrittenInitializer(local.Local),
+                IFieldReferenceOperation field => SingleAssignment(field.Field),
+                _ => null,
+            };
+
+            return created is not null && Unwrap(created) is IArrayCreationOperation { DimensionSizes.Length: 1 } array && IsQueueCount(array.DimensionSizes[0]);
+        }
+
+        /// <summary>The value of the one assignment to <paramref name="field"/> in this body; null when there is none or more.</summary>
+        private IOperation? SingleAssignment(IFieldSymbol field)
+        {
+            IOperation? value = null;
+            foreach (var write in _writes)
+            {
+                if (write is ISimpleAssignmentOperation { Target: IFieldReferenceOperation target } assignment
+                    && SymbolEqualityComparer.Default.Equals(target.Field, field))
+                {
+                    if (value is not null)
+                    {
+                        return null;
+                    }
+
+                    value = assignment.Value;
+                }
+            }
+
+            return value;
         }
 
         private bool IsQueueInfoCollection(ITypeSymbol? type) =>

@@ -15,7 +15,9 @@ public abstract class PageFlowAnalyzer : DiagnosticAnalyzer
     public sealed override void Initialize(AnalysisContext context)
     {
         context.EnableConcurrentExecution();
-        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        // Generated code is skipped below, as GeneratedCodeAnalysisFlags.None would, but without the driver's check of
+        // every reported diagnostic (see GeneratedCode).
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.Analyze | GeneratedCodeAnalysisFlags.ReportDiagnostics);
         context.RegisterCompilationStartAction(start =>
         {
             var known = KnownSymbols.For(start.Compilation);
@@ -26,6 +28,12 @@ public abstract class PageFlowAnalyzer : DiagnosticAnalyzer
 
             start.RegisterOperationBlockAction(block =>
             {
+                if (block.OperationBlocks.IsEmpty
+                    || GeneratedCode.Contains(block.OwningSymbol, block.OperationBlocks[0].Syntax.SyntaxTree, block.Options, block.Compilation, block.CancellationToken))
+                {
+                    return;
+                }
+
                 foreach (var operation in block.OperationBlocks)
                 {
                     // Method bodies arrive as a block (or a method/constructor body); attributes and parameter defaults hold no pages.

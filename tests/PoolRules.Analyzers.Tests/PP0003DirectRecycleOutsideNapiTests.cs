@@ -280,6 +280,57 @@ public sealed class PP0003DirectRecycleOutsideNapiTests : RuleFaults
         """);
 
     [Fact]
+    public Task NapiContext_method_handed_to_Task_Run_or_a_thread_is_reported() => V.AnalyzerAsync(
+        """
+        class Rx
+        {
+            [NapiContext]
+            void Refill() { }
+
+            [NapiContext]
+            void Poll()
+            {
+                Task.Run({|#0:Refill|});
+                new Thread({|PP0003:Refill|}).Start();
+                _onTimer = {|PP0003:Refill|};
+            }
+
+            private Action? _onTimer;
+        }
+        """,
+        V.Diagnostic("PP0003").WithLocation(0).WithArguments(
+            "[NapiContext] method 'Refill'", "Task.Run", "it is passed to 'Task.Run', which can run it on any thread"));
+
+    [Fact]
+    public Task Recursive_cycles_that_no_napi_code_enters_are_not_napi() => V.AnalyzerAsync(
+        """
+        class Rx
+        {
+            private PagePool _pool = null!;
+
+            private void Ping(Page page, int n)
+            {
+                {|#0:_pool.RecycleDirect(page)|};
+                Pong(page, n - 1);
+            }
+
+            private void Pong(Page page, int n) => Ping(page, n);
+
+            [NapiContext]
+            void Poll(Page page)
+            {
+                void Spin(int n)
+                {
+                    {|PP0003:_pool.RecycleDirect(page)|};
+                    Spin(n - 1);
+                }
+            }
+        }
+        """,
+        V.Diagnostic("PP0003").WithLocation(0).WithArguments(
+            "'RecycleDirect'", "Ping", "it is only called from code that no NAPI-safe context reaches"));
+
+    [Fact]
     public async Task Internal_helper_is_judged_by_its_callers_in_every_file()
     {
         const string helper = """
@@ -594,6 +645,27 @@ public sealed class PP0003DirectRecycleOutsideNapiTests : RuleFaults
 
             [NapiContext]
             int Poll(Napi napi, int budget) => 0;
+        }
+        """);
+
+    [Fact]
+    public Task NapiContext_method_group_run_directly_in_napi_or_named_is_fine() => V.AnalyzerAsync("""
+        class Rx
+        {
+            [NapiContext]
+            void Refill() { }
+
+            [NapiContext]
+            void Poll()
+            {
+                Action refill = Refill;
+                refill();
+                ((Action)Refill)();
+                _ = nameof(Refill);
+            }
+
+            // Where a returned delegate runs is the caller's business.
+            Action Later() => Refill;
         }
         """);
 

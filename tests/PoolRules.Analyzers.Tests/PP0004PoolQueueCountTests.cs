@@ -271,6 +271,27 @@ public sealed class PP0004PoolQueueCountTests : RuleFaults
         }
         """);
 
+    [Fact]
+    public Task Loop_over_an_array_sized_by_the_queue_count_is_per_queue() => V.AnalyzerAsync("""
+        sealed class Ring(PagePool pool)
+        {
+            public PagePool Pool { get; } = pool;
+        }
+
+        class Driver
+        {
+            void Stats(NetDevice dev)
+            {
+                var rings = new Ring[dev.RxQueueCount];
+                var pools = new PagePool[{|PP0004:Environment.ProcessorCount|}];
+                for (var q = 0; q < rings.Length; q++)
+                {
+                    pools[q] = rings[q].Pool;
+                }
+            }
+        }
+        """);
+
     // Negative: the per-queue pattern, the opt-out, and what the rule cannot see.
 
     [Fact]
@@ -424,6 +445,24 @@ public sealed class PP0004PoolQueueCountTests : RuleFaults
                 for (var i = 0; i < rxqs.Length; i++)
                 {
                     pools.Add(PagePool.Create(new PagePoolParams()));
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Pool_array_sized_by_the_length_of_a_queue_sized_array_is_fine() => V.AnalyzerAsync("""
+        class Driver
+        {
+            private object[] _rings = [];
+
+            void Open(NetDevice dev)
+            {
+                _rings = new object[dev.RxQueueCount];
+                var pools = new PagePool[_rings.Length];
+                for (var q = 0; q < _rings.Length; q++)
+                {
+                    pools[q] = PagePool.Create(new PagePoolParams());
                 }
             }
         }

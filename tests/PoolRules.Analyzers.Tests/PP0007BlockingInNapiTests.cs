@@ -401,6 +401,46 @@ public sealed class PP0007BlockingInNapiTests : RuleFaults
         """);
 
     [Fact]
+    public Task Poll_shaped_method_that_is_never_a_NapiPoll_is_not_napi() => V.AnalyzerAsync("""
+        public class Control
+        {
+            private readonly object _gate = new();
+
+            public int Poll(Napi napi, int budget)
+            {
+                lock (_gate)
+                {
+                    Thread.Sleep(budget);
+                }
+
+                return 0;
+            }
+
+            private int Unused(Napi napi, int budget) => Task.FromResult(budget).Result;
+        }
+        """);
+
+    [Fact]
+    public Task Cycle_of_private_helpers_that_no_poll_enters_is_not_napi() => V.AnalyzerAsync("""
+        class Rx
+        {
+            private void Ping(int n)
+            {
+                Thread.Sleep(1);
+                Pong(n - 1);
+            }
+
+            private void Pong(int n)
+            {
+                if (n > 0)
+                {
+                    Ping(n);
+                }
+            }
+        }
+        """);
+
+    [Fact]
     public Task Compilation_without_the_runtime_is_ignored_by_shape() => V.AnalyzerAsync("""
         sealed class NapiContextAttribute2 : Attribute { }
 

@@ -7,6 +7,8 @@ namespace PoolRules.Benchmarks;
 /// <c>dotnet run -c Release --project tests/PoolRules.Benchmarks -- --filter '*'</c> runs every benchmark;
 /// <c>--filter '*FastPath*'</c>, <c>'*RingPath*'</c>, <c>'*PtrRing*'</c>, <c>'*SlowPath*'</c> one class.
 /// <c>-- analyzer-cost [scales] [--runs N]</c> measures the analyzers against compile+emit on generated driver code.
+/// <c>-- analyzer-vs-ca2000 [scales] [--runs N]</c> measures them side by side with CA2000 on the IDisposable twin.
+/// <c>-- fuzz [N] [--seed S]</c> runs N mutants of the analyzer tests' inputs through every analyzer (the long robustness run).
 /// <c>-- --interleaved fast|ring|slow [rounds]</c> is the contention-robust cross-check (see <see cref="Interleaved"/>).
 /// </summary>
 public static class Program
@@ -24,6 +26,16 @@ public static class Program
         if (args.Length > 0 && args[0] == "analyzer-cost")
         {
             Environment.Exit(Analyzers.AnalyzerCostReport.RunAsync(args[1..]).GetAwaiter().GetResult());
+        }
+
+        if (args.Length > 0 && args[0] == "analyzer-vs-ca2000")
+        {
+            Environment.Exit(Analyzers.DisposalComparisonReport.RunAsync(args[1..]).GetAwaiter().GetResult());
+        }
+
+        if (args.Length > 0 && args[0] == "fuzz")
+        {
+            Environment.Exit(Analyzers.FuzzRun.RunAsync(args[1..]).GetAwaiter().GetResult());
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -1,6 +1,4 @@
 using System.Collections.Generic;
-using System.Collections.Immutable;
-using System.Linq;
 
 namespace PoolRules.Analyzers.Flow;
 
@@ -13,29 +11,31 @@ internal sealed class FlowState
     /// <summary>The reference set member that stands for null.</summary>
     public const int NullRef = -1;
 
-    public static readonly ImmutableHashSet<int> NoRefs = ImmutableHashSet<int>.Empty;
-    public static readonly ImmutableHashSet<int> OnlyNull = ImmutableHashSet.Create(NullRef);
+    public static readonly SmallSet<int> NoRefs = SmallSet<int>.Empty;
+    public static readonly SmallSet<int> OnlyNull = SmallSet.Create(NullRef);
+
+    private static readonly SmallSet<PageFact> OnlyNotAllocated = SmallSet.Create(PageFact.NotAllocated);
 
     public FlowState()
     {
-        Vars = new Dictionary<object, ImmutableHashSet<int>>();
-        Pages = new Dictionary<int, ImmutableHashSet<PageFact>>();
+        Vars = new Dictionary<object, SmallSet<int>>();
+        Pages = new Dictionary<int, SmallSet<PageFact>>();
     }
 
     private FlowState(FlowState other)
     {
-        Vars = new Dictionary<object, ImmutableHashSet<int>>(other.Vars);
-        Pages = new Dictionary<int, ImmutableHashSet<PageFact>>(other.Pages);
+        Vars = new Dictionary<object, SmallSet<int>>(other.Vars);
+        Pages = new Dictionary<int, SmallSet<PageFact>>(other.Pages);
     }
 
-    public Dictionary<object, ImmutableHashSet<int>> Vars { get; }
+    public Dictionary<object, SmallSet<int>> Vars { get; }
 
-    public Dictionary<int, ImmutableHashSet<PageFact>> Pages { get; }
+    public Dictionary<int, SmallSet<PageFact>> Pages { get; }
 
     public FlowState Clone() => new(this);
 
-    public ImmutableHashSet<PageFact> Facts(int origin) =>
-        Pages.TryGetValue(origin, out var facts) ? facts : ImmutableHashSet.Create(PageFact.NotAllocated);
+    public SmallSet<PageFact> Facts(int origin) =>
+        Pages.TryGetValue(origin, out var facts) ? facts : OnlyNotAllocated;
 
     /// <summary>Joins <paramref name="source"/> into <paramref name="target"/>; true when the target grew.</summary>
     public static bool JoinInto(FlowState target, FlowState source)
@@ -77,14 +77,23 @@ internal sealed class FlowState
             }
         }
 
-        foreach (var key in target.Pages.Keys.Where(k => !source.Pages.ContainsKey(k)).ToList())
+        List<int>? missing = null;
+        foreach (var pair in target.Pages)
         {
-            var existing = target.Pages[key];
-            if (!existing.Contains(PageFact.NotAllocated))
+            if (!source.Pages.ContainsKey(pair.Key) && !pair.Value.Contains(PageFact.NotAllocated))
             {
-                target.Pages[key] = existing.Add(PageFact.NotAllocated);
-                changed = true;
+                (missing ??= new List<int>()).Add(pair.Key);
             }
+        }
+
+        if (missing is not null)
+        {
+            foreach (var key in missing)
+            {
+                target.Pages[key] = target.Pages[key].Add(PageFact.NotAllocated);
+            }
+
+            changed = true;
         }
 
         return changed;

@@ -42,11 +42,15 @@ internal sealed class PageFlowCache
     private readonly ConcurrentDictionary<SyntaxNode, Lazy<PageFlowResult>> _results = new();
     private readonly ConcurrentDictionary<IMethodSymbol, ImmutableArray<ParameterSummary>> _summaries = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<IMethodSymbol, bool> _returnsOwned = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<ISymbol, string> _displays = new(SymbolEqualityComparer.Default);
 
     public PageFlowCache(KnownSymbols known)
     {
         _known = known;
     }
+
+    /// <summary>A field's or property's display string, which PP0008 keys pools by; formatting it is dear, so once per symbol.</summary>
+    public string DisplayOf(ISymbol symbol) => _displays.GetOrAdd(symbol, static s => s.ToDisplayString());
 
     /// <summary>The dataflow result for one operation block; the first rule to ask pays for it.</summary>
     public PageFlowResult Get(IOperation block, IMethodSymbol? owner, Func<IOperation, ControlFlowGraph> getGraph)
@@ -253,7 +257,20 @@ internal sealed class PageFlowCache
     {
         if (method.MethodKind == MethodKind.LocalFunction)
         {
-            return enclosingGraph?.GetLocalFunctionControlFlowGraphInScope(method);
+            // Only a local function declared in this graph or an enclosing one has a graph here (in broken code a call
+            // can bind to one declared elsewhere, where GetLocalFunctionControlFlowGraphInScope throws).
+            for (var graph = enclosingGraph; graph is not null; graph = graph.Parent)
+            {
+                foreach (var declared in graph.LocalFunctions)
+                {
+                    if (SymbolEqualityComparer.Default.Equals(declared, method))
+                    {
+                        return graph.GetLocalFunctionControlFlowGraph(declared);
+                    }
+                }
+            }
+
+            return null;
         }
 
         var syntax = method.DeclaringSyntaxReferences[0].GetSyntax();

@@ -20,7 +20,7 @@ internal sealed class PageFlowRun
     // A method whose analysis needs more block visits than this is skipped rather than slowing the build.
     private const int MaxBlockVisits = 20000;
 
-    private static readonly ImmutableHashSet<int> NoRefs = FlowState.NoRefs;
+    private static readonly SmallSet<int> NoRefs = FlowState.NoRefs;
 
     private readonly KnownSymbols _known;
     private readonly ControlFlowGraph _graph;
@@ -30,9 +30,15 @@ internal sealed class PageFlowRun
     private readonly List<PageOrigin> _origins = new();
     private readonly Dictionary<IOperation, int> _originByOperation = new();
     private readonly Dictionary<IParameterSymbol, int> _originByParameter = new(SymbolEqualityComparer.Default);
-    private readonly Dictionary<IOperation, ImmutableHashSet<int>> _testedRefs = new();
+    private readonly Dictionary<IOperation, SmallSet<int>> _testedRefs = new();
     private readonly HashSet<IFlowAnonymousFunctionOperation> _lambdas = new();
     private readonly ControlFlowRegion?[] _finallyOf;
+    private readonly bool _hasFinally;
+
+    /// <summary>No branch goes back to an earlier block (no loop, no backward goto): the worklist then visits blocks in order, once each.</summary>
+    private readonly bool _forwardOnly = true;
+    private readonly Dictionary<SyntaxNode, HashSet<string>> _capturedNames = new();
+    private readonly Dictionary<ControlFlowBranch, ImmutableArray<ControlFlowRegion>> _finallyRegions = new();
 
     private readonly Dictionary<int, List<LeakExit>> _leaks = new();
     private readonly Dictionary<IOperation, DoublePutFinding> _doublePuts = new();
@@ -55,11 +61,17 @@ internal sealed class PageFlowRun
         _finallyOf = new ControlFlowRegion?[graph.Blocks.Length];
         foreach (var block in graph.Blocks)
         {
+            if (block.ConditionalSuccessor?.Destination?.Ordinal <= block.Ordinal || block.FallThroughSuccessor?.Destination?.Ordinal <= block.Ordinal)
+            {
+                _forwardOnly = false;
+            }
+
             for (var region = block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
             {
                 if (region.Kind == ControlFlowRegionKind.Finally)
                 {
                     _finallyOf[block.Ordinal] = region;
+                    _hasFinally = true;
                     break;
                 }
             }
@@ -142,11 +154,19 @@ internal sealed class PageFlowRun
 
             var owned = SymbolEqualityComparer.Default.Equals(parameter, _summarized) || _known.TakesOwnership(parameter);
             var id = ParameterOrigin(parameter);
-            entry.Pages[id] = ImmutableHashSet.Create(new PageFact(owned ? PageState.Owned : PageState.Borrowed, null), new PageFact(PageState.Null, null));
-            entry.Vars[parameter] = ImmutableHashSet.Create(id);
+            entry.Pages[id] = SmallSet.Create(new PageFact(owned ? PageState.Owned : PageState.Borrowed, null), new PageFact(PageState.Null, null));
+            entry.Vars[parameter] = SmallSet.Ref(id);
         }
 
         var ins = new FlowState?[_graph.Blocks.Length];
+        if (_forwardOnly)
+        {
+            // Without a back edge every block is solved once, from its final state: that one pass can record the findings.
+            _reporting = true;
+            Solve(null, 0, entry, ins, null);
+            return;
+        }
+
         Solve(null, 0, entry, ins, null);
 
         _reporting = true;
@@ -192,7 +212,9 @@ internal sealed class PageFlowRun
                 throw new BudgetExceededException();
             }
 
-            ProcessBlock(_graph.Blocks[ordinal], ins[ordinal]!.Clone(), scope, ins, worklist, finallyExits);
+            // In a graph without back edges nothing merges into a block once it ran, so its state need not be kept.
+            var state = _forwardOnly ? ins[ordinal]! : ins[ordinal]!.Clone();
+            ProcessBlock(_graph.Blocks[ordinal], state, scope, ins, worklist, finallyExits);
         }
     }
 
@@ -272,7 +294,7 @@ internal sealed class PageFlowRun
 
     private void Follow(BasicBlock source, ControlFlowBranch branch, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, SortedSet<int>? worklist, List<FlowState>? finallyExits)
     {
-        foreach (var region in branch.FinallyRegions)
+        foreach (var region in FinallyRegions(branch))
         {
             var after = RunFinally(region, state);
             if (after is null)
@@ -308,6 +330,22 @@ internal sealed class PageFlowRun
                 finallyExits?.Add(state);
                 return;
         }
+    }
+
+    /// <summary>Roslyn computes a branch's finally regions on every call; a graph without finally has none to compute.</summary>
+    private ImmutableArray<ControlFlowRegion> FinallyRegions(ControlFlowBranch branch)
+    {
+        if (!_hasFinally)
+        {
+            return ImmutableArray<ControlFlowRegion>.Empty;
+        }
+
+        if (!_finallyRegions.TryGetValue(branch, out var regions))
+        {
+            _finallyRegions[branch] = regions = branch.FinallyRegions;
+        }
+
+        return regions;
     }
 
     /// <summary>An explicit throw: caught by an enclosing try/catch, or an exit after the enclosing finally blocks ran.</summary>
@@ -379,14 +417,14 @@ internal sealed class PageFlowRun
     {
         var saved = _state;
         var savedReporting = _reporting;
-        var savedTested = new Dictionary<IOperation, ImmutableHashSet<int>>(_testedRefs);
+        var savedTested = new Dictionary<IOperation, SmallSet<int>>(_testedRefs);
         try
         {
             var ins = new FlowState?[_graph.Blocks.Length];
             var exits = new List<FlowState>();
-            _reporting = false;
+            _reporting = _forwardOnly && savedReporting;
             Solve(region, region.FirstBlockOrdinal, state, ins, exits);
-            if (savedReporting)
+            if (savedReporting && !_forwardOnly)
             {
                 _reporting = true;
                 exits.Clear();
@@ -459,7 +497,7 @@ internal sealed class PageFlowRun
 
     // ---- transfer functions --------------------------------------------------------------------------------------
 
-    private ImmutableHashSet<int> Eval(IOperation? operation)
+    private SmallSet<int> Eval(IOperation? operation)
     {
         switch (operation)
         {
@@ -548,9 +586,9 @@ internal sealed class PageFlowRun
         }
     }
 
-    private ImmutableHashSet<int> Var(object key) => _state.Vars.TryGetValue(key, out var refs) ? refs : NoRefs;
+    private SmallSet<int> Var(object key) => _state.Vars.TryGetValue(key, out var refs) ? refs : NoRefs;
 
-    private static bool HasPages(ImmutableHashSet<int> refs) => refs.Any(r => r != FlowState.NullRef);
+    private static bool HasPages(SmallSet<int> refs) => refs.Count > 1 || (refs.Count == 1 && refs[0] != FlowState.NullRef);
 
     private void UseInstance(IOperation? instance)
     {
@@ -559,7 +597,7 @@ internal sealed class PageFlowRun
     }
 
     /// <summary>A page read out of a field, property or array slot: borrowed, unless the method later clears the slot.</summary>
-    private ImmutableHashSet<int> Read(IOperation slot)
+    private SmallSet<int> Read(IOperation slot)
     {
         if (!_known.IsPage(slot.Type))
         {
@@ -569,10 +607,10 @@ internal sealed class PageFlowRun
         var id = OperationOrigin(slot);
         _origins[id].SlotKey ??= SlotKey(slot);
         NewInstance(id, slot, PageState.Borrowed);
-        return ImmutableHashSet.Create(id);
+        return SmallSet.Ref(id);
     }
 
-    private ImmutableHashSet<int> Produce(IOperation producer, PageState state, IOperation? pool)
+    private SmallSet<int> Produce(IOperation producer, PageState state, IOperation? pool)
     {
         var id = OperationOrigin(producer);
         if (pool is not null)
@@ -581,7 +619,7 @@ internal sealed class PageFlowRun
         }
 
         NewInstance(id, producer, state);
-        return ImmutableHashSet.Create(id);
+        return SmallSet.Ref(id);
     }
 
     private void NewInstance(int id, IOperation at, PageState state)
@@ -592,10 +630,10 @@ internal sealed class PageFlowRun
             AddLeak(id, at.Syntax.GetLocation(), LeakExitKind.Reallocation);
         }
 
-        _state.Pages[id] = ImmutableHashSet.Create(new PageFact(state, at), new PageFact(PageState.Null, at));
+        _state.Pages[id] = SmallSet.Create(new PageFact(state, at), new PageFact(PageState.Null, at));
     }
 
-    private ImmutableHashSet<int> Assign(ISimpleAssignmentOperation assignment)
+    private SmallSet<int> Assign(ISimpleAssignmentOperation assignment)
     {
         var target = assignment.Target;
         EvalTargetParts(target);
@@ -651,7 +689,7 @@ internal sealed class PageFlowRun
         }
     }
 
-    private void AssignVar(ISymbol symbol, ImmutableHashSet<int> value, IOperation at)
+    private void AssignVar(ISymbol symbol, SmallSet<int> value, IOperation at)
     {
         if (_state.Vars.TryGetValue(symbol, out var old))
         {
@@ -674,7 +712,7 @@ internal sealed class PageFlowRun
             }
         }
 
-        if (old is not null)
+        if (!old.IsEmpty)
         {
             foreach (var origin in old)
             {
@@ -744,14 +782,14 @@ internal sealed class PageFlowRun
     private void Replace(int origin, PageState from, PageFact to)
     {
         var facts = _state.Facts(origin);
-        var kept = facts.Where(f => f.State != from).ToImmutableHashSet();
+        var kept = facts.Where(f => f.State != from);
         if (kept.Count != facts.Count)
         {
             _state.Pages[origin] = kept.Add(to);
         }
     }
 
-    private void HandOn(ImmutableHashSet<int> refs, IOperation at)
+    private void HandOn(SmallSet<int> refs, IOperation at)
     {
         foreach (var origin in refs)
         {
@@ -764,16 +802,22 @@ internal sealed class PageFlowRun
 
     private void HandOnCaptured(SyntaxNode body, IMethodSymbol? function, IOperation at)
     {
-        var names = new HashSet<string>(body.DescendantNodes().OfType<IdentifierNameSyntax>().Select(i => i.Identifier.ValueText));
-        if (function is not null)
+        if (!_capturedNames.TryGetValue(body, out var names))
         {
-            foreach (var parameter in function.Parameters)
+            names = new HashSet<string>(body.DescendantNodes().OfType<IdentifierNameSyntax>().Select(i => i.Identifier.ValueText));
+            if (function is not null)
             {
-                names.Remove(parameter.Name);
+                foreach (var parameter in function.Parameters)
+                {
+                    names.Remove(parameter.Name);
+                }
             }
+
+            _capturedNames[body] = names;
         }
 
-        foreach (var pair in _state.Vars.ToList())
+        // HandOn changes page states only, never the variables being enumerated.
+        foreach (var pair in _state.Vars)
         {
             if (pair.Key is ISymbol symbol && names.Contains(symbol.Name))
             {
@@ -782,9 +826,9 @@ internal sealed class PageFlowRun
         }
     }
 
-    private ImmutableHashSet<int>[] EvalArguments(ImmutableArray<IArgumentOperation> arguments)
+    private SmallSet<int>[] EvalArguments(ImmutableArray<IArgumentOperation> arguments)
     {
-        var refs = new ImmutableHashSet<int>[arguments.Length];
+        var refs = new SmallSet<int>[arguments.Length];
         for (var i = 0; i < arguments.Length; i++)
         {
             var argument = arguments[i];
@@ -808,7 +852,7 @@ internal sealed class PageFlowRun
         return refs;
     }
 
-    private ImmutableHashSet<int> Invoke(IInvocationOperation invocation)
+    private SmallSet<int> Invoke(IInvocationOperation invocation)
     {
         var method = invocation.TargetMethod;
         var instance = Eval(invocation.Instance);
@@ -882,7 +926,7 @@ internal sealed class PageFlowRun
         return Produce(invocation, _known.Flow.ReturnsOwnedPage(method, _graph) ? PageState.Owned : PageState.Borrowed, null);
     }
 
-    private static ImmutableHashSet<int> PageArgument(ImmutableArray<IArgumentOperation> arguments, ImmutableHashSet<int>[] refs)
+    private static SmallSet<int> PageArgument(ImmutableArray<IArgumentOperation> arguments, SmallSet<int>[] refs)
     {
         for (var i = 0; i < arguments.Length; i++)
         {
@@ -895,7 +939,7 @@ internal sealed class PageFlowRun
         return NoRefs;
     }
 
-    private void UseArguments(ImmutableArray<IArgumentOperation> arguments, ImmutableHashSet<int>[] refs)
+    private void UseArguments(ImmutableArray<IArgumentOperation> arguments, SmallSet<int>[] refs)
     {
         for (var i = 0; i < arguments.Length; i++)
         {
@@ -922,7 +966,7 @@ internal sealed class PageFlowRun
         }
     }
 
-    private void PassArguments(IMethodSymbol? method, ImmutableArray<IArgumentOperation> arguments, ImmutableHashSet<int>[] refs, IOperation? instance, IOperation at)
+    private void PassArguments(IMethodSymbol? method, ImmutableArray<IArgumentOperation> arguments, SmallSet<int>[] refs, IOperation? instance, IOperation at)
     {
         for (var i = 0; i < arguments.Length; i++)
         {
@@ -964,18 +1008,18 @@ internal sealed class PageFlowRun
         return method.ContainingType is { } containing && containing.TypeArguments.Any(_known.IsPage);
     }
 
-    private void Share(ImmutableHashSet<int> refs, IOperation at)
+    private void Share(SmallSet<int> refs, IOperation at)
     {
         foreach (var id in refs)
         {
             if (id >= 0)
             {
-                _state.Pages[id] = ImmutableHashSet.Create(new PageFact(PageState.Shared, at));
+                _state.Pages[id] = SmallSet.Create(new PageFact(PageState.Shared, at));
             }
         }
     }
 
-    private void Release(ImmutableHashSet<int> refs, IOperation at, PageState now, IOperation? pool)
+    private void Release(SmallSet<int> refs, IOperation at, PageState now, IOperation? pool)
     {
         foreach (var id in refs)
         {
@@ -1005,7 +1049,7 @@ internal sealed class PageFlowRun
                 }
             }
 
-            _state.Pages[id] = ImmutableHashSet.Create(new PageFact(now, at));
+            _state.Pages[id] = SmallSet.Create(new PageFact(now, at));
         }
     }
 
@@ -1020,7 +1064,7 @@ internal sealed class PageFlowRun
         _wrongPools[at] = new WrongPoolFinding(at.Syntax.GetLocation(), origin.DisplayName, from.Display, to.Display, origin.Location);
     }
 
-    private void Use(ImmutableHashSet<int> refs, IOperation? use)
+    private void Use(SmallSet<int> refs, IOperation? use)
     {
         if (!Reporting || use is null || _uses.ContainsKey(use.Syntax))
         {
@@ -1060,7 +1104,7 @@ internal sealed class PageFlowRun
         _uses[use.Syntax] = new UseAfterPutFinding(use.Syntax.GetLocation(), _origins[first.Origin].DisplayName, first.Fact.State, FactLocation(first.Fact, first.Origin));
     }
 
-    private static PageFact? Earliest(IEnumerable<PageFact> facts)
+    private static PageFact? Earliest(SmallSet<PageFact> facts)
     {
         PageFact? best = null;
         foreach (var fact in facts)
@@ -1183,7 +1227,7 @@ internal sealed class PageFlowRun
         _ => null,
     };
 
-    private static void Apply(FlowState state, ImmutableHashSet<int> refs, object? key, Nullness nullness)
+    private static void Apply(FlowState state, SmallSet<int> refs, object? key, Nullness nullness)
     {
         if (nullness == Nullness.Unknown)
         {
@@ -1199,8 +1243,8 @@ internal sealed class PageFlowRun
             }
 
             var facts = state.Facts(id);
-            var kept = facts.Where(f => (f.State is PageState.Null or PageState.NotAllocated) == isNull || f.State == PageState.NotAllocated).ToImmutableHashSet();
-            state.Pages[id] = kept.IsEmpty ? ImmutableHashSet.Create(PageFact.NotAllocated) : kept;
+            var kept = facts.Where(f => (f.State is PageState.Null or PageState.NotAllocated) == isNull || f.State == PageState.NotAllocated);
+            state.Pages[id] = kept.IsEmpty ? SmallSet.Create(PageFact.NotAllocated) : kept;
         }
 
         if (key is not null && state.Vars.TryGetValue(key, out var varRefs))
@@ -1209,7 +1253,7 @@ internal sealed class PageFlowRun
         }
     }
 
-    private void BindPattern(IPatternOperation pattern, ImmutableHashSet<int> refs)
+    private void BindPattern(IPatternOperation pattern, SmallSet<int> refs)
     {
         switch (pattern)
         {

@@ -21,9 +21,9 @@ internal static class PoolKeys
             case IParameterReferenceOperation parameter:
                 return new PoolKey("P:" + parameter.Parameter.Name, parameter.Parameter.Name);
             case IFieldReferenceOperation field:
-                return new PoolKey("F:" + field.Field.ToDisplayString() + "@" + InstanceKey(field.Instance), receiver.Syntax.ToString());
+                return new PoolKey("F:" + known.Flow.DisplayOf(field.Field) + "@" + InstanceKey(field.Instance), receiver.Syntax.ToString());
             case IPropertyReferenceOperation { Arguments.IsEmpty: true } property:
-                return new PoolKey("M:" + property.Property.ToDisplayString() + "@" + InstanceKey(property.Instance), receiver.Syntax.ToString());
+                return new PoolKey("M:" + known.Flow.DisplayOf(property.Property) + "@" + InstanceKey(property.Instance), receiver.Syntax.ToString());
             case ILocalReferenceOperation local:
                 // `var pool = _pools[q];` style aliases: a local initialised from a named pool is that pool.
                 var initializer = (local.Local.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax() as VariableDeclaratorSyntax)?.Initializer?.Value;

@@ -6,14 +6,21 @@ namespace PoolRules.Analyzers.Napi;
 /// </summary>
 internal sealed class NapiContext
 {
-    private NapiContext(bool isSafe, string function, string reason)
+    private NapiContext(bool isSafe, string function, string reason, bool grounded = true)
     {
         IsSafe = isSafe;
         Function = function;
         Reason = reason;
+        Grounded = grounded;
     }
 
     public bool IsSafe { get; }
+
+    /// <summary>
+    /// For a safe answer: whether it rests on real evidence ([NapiContext], a NapiPoll) somewhere up the call chain,
+    /// rather than only on the assumption made for a recursive cycle still being decided.
+    /// </summary>
+    internal bool Grounded { get; }
 
     /// <summary>The named method or local function the code sits in (for a lambda, the one that declares it).</summary>
     public string Function { get; }
@@ -23,9 +30,15 @@ internal sealed class NapiContext
 
     public static NapiContext Safe(string function, string reason) => new(isSafe: true, function, reason);
 
+    /// <summary>Safe because every caller is; grounded when at least one caller's safety is.</summary>
+    internal static NapiContext SafeVia(string function, string reason, bool grounded) => new(isSafe: true, function, reason, grounded);
+
+    /// <summary>The optimistic answer for a function whose own answer is still being decided further up.</summary>
+    internal static NapiContext Assumed(string function) => new(isSafe: true, function, "it is only reached from code already assumed NAPI-safe", grounded: false);
+
     public static NapiContext Unsafe(string function, string reason) => new(isSafe: false, function, reason);
 
-    public NapiContext In(string function) => function == Function ? this : new(IsSafe, function, Reason);
+    public NapiContext In(string function) => function == Function ? this : new(IsSafe, function, Reason, Grounded);
 
     public override string ToString() => $"{Function}: {(IsSafe ? "safe" : "unsafe")}, {Reason}";
 }

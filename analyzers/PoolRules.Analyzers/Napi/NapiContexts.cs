@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -23,15 +24,20 @@ namespace PoolRules.Analyzers.Napi;
 /// one indexes the compilation's simple names once (syntax only), binds only the references of the methods asked
 /// about, and memoizes each method's answer. Mutually recursive callers are solved as a greatest fixpoint: a method
 /// still being decided is assumed safe, and an answer that leaned on such an assumption about a method further up
-/// the chain is not memoized, so it is decided again once that method is known.
+/// the chain is not memoized, so it is decided again once that method is known. A safe answer must also be
+/// grounded: some chain of callers has to reach real evidence, so a recursive cycle that nothing NAPI-safe enters
+/// is not NAPI-safe.
 /// </remarks>
 internal sealed class NapiContexts
 {
     // Bounds the work of one question on pathological call graphs; past it the answer is "unknown" (no diagnostic).
     private const int MaxReferencesPerQuestion = 4096;
 
+    private static readonly ConditionalWeakTable<SyntaxNode, SyntaxNode> FunctionsWithoutAwait = new();
+
     private readonly KnownSymbols _known;
     private readonly ConcurrentDictionary<IMethodSymbol, NapiContext> _methods = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<IAssemblySymbol, bool> _assemblies = new(SymbolEqualityComparer.Default);
     private readonly Lazy<Dictionary<string, ImmutableArray<SimpleNameSyntax>>> _names;
     private readonly Lazy<bool> _mentionsNapi;
 
@@ -74,6 +80,56 @@ internal sealed class NapiContexts
     }
 
     /// <summary>
+    /// Where a method group converted to a delegate will run: NAPI-safe when it becomes the NapiPoll, or when it is
+    /// stored in a local that is only invoked directly in NAPI-safe code; null when not understood or not a delegate.
+    /// </summary>
+    public NapiContext? DelegateContext(IMethodReferenceOperation reference)
+    {
+        try
+        {
+            var (use, parent) = SkipConversions(reference);
+            if (use is not IDelegateCreationOperation || parent is INameOfOperation || reference.SemanticModel is not { } model)
+            {
+                return null;
+            }
+
+            var query = new Query(model);
+            var name = FunctionName(EnclosingFunction(reference.Syntax));
+            if (IsNapiPoll(use.Type))
+            {
+                return NapiContext.Safe(name, "it is the NapiPoll of a Napi");
+            }
+
+            switch (parent)
+            {
+                case IInvocationOperation invocation when invocation.Instance == use:
+                    return Analyze(invocation.Syntax, query);
+                case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                    return LocalDelegateContext(declarator.Symbol, name, query);
+                case ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } assignment when assignment.Value == use:
+                    return LocalDelegateContext(local.Local, name, query);
+                case IArgumentOperation or IEventAssignmentOperation or ISimpleAssignmentOperation { Target: IMemberReferenceOperation }:
+                    // The method runs where the delegate is invoked, so the context to name is the receiver's.
+                    return NapiContext.Unsafe(Receiver(use), $"it is {Describe(use)}, which can run it on any thread");
+                default:
+                    // Returned or otherwise handed to code we cannot see: where it runs is the caller's business.
+                    return null;
+            }
+        }
+#pragma warning disable CA1031 // An analyzer must never throw (AD0001): code we cannot follow gets no answer, hence no diagnostic.
+        catch (Exception exception) when (exception is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            if (exception is not BudgetExceededException)
+            {
+                Fault?.Invoke(exception);
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>
     /// False when no source file names <c>NapiContext</c>, <c>Napi</c> or <c>NapiPoll</c>: then no code of the compilation
     /// can be NAPI-safe, and a rule that reports only inside NAPI contexts (PP0007) has nothing to ask.
     /// </summary>
@@ -82,7 +138,7 @@ internal sealed class NapiContexts
     /// <summary>True when <paramref name="symbol"/> carries <c>[NapiContext]</c>.</summary>
     public bool IsMarked(ISymbol? symbol)
     {
-        if (symbol is null || _known.NapiContext is null)
+        if (symbol is null || _known.NapiContext is null || !CanUseNapiContext(symbol.ContainingAssembly))
         {
             return false;
         }
@@ -96,6 +152,47 @@ internal sealed class NapiContexts
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Only this compilation and assemblies built against PoolRules.Runtime can carry [NapiContext]; every call to a BCL
+    /// method is asked about, so the answer per assembly is kept instead of reading each method's attributes.
+    /// </summary>
+    private bool CanUseNapiContext(IAssemblySymbol? assembly)
+    {
+        if (assembly is null)
+        {
+            return true;
+        }
+
+        if (!_assemblies.TryGetValue(assembly, out var canUse))
+        {
+            canUse = References(assembly, _known.PagePool.ContainingAssembly);
+            _assemblies.TryAdd(assembly, canUse);
+        }
+
+        return canUse;
+
+        static bool References(IAssemblySymbol assembly, IAssemblySymbol runtime)
+        {
+            if (assembly is ISourceAssemblySymbol || SymbolEqualityComparer.Default.Equals(assembly, runtime))
+            {
+                return true;
+            }
+
+            foreach (var module in assembly.Modules)
+            {
+                foreach (var reference in module.ReferencedAssemblies)
+                {
+                    if (reference.Name == runtime.Name)
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
     }
 
     private NapiContext Analyze(SyntaxNode node, Query query)
@@ -147,6 +244,7 @@ internal sealed class NapiContexts
         var result = ComputeMethodContext(method, query);
         if (query.Leave(depth))
         {
+            result = Ground(result);
             _methods.TryAdd(method, result);
         }
 
@@ -187,7 +285,7 @@ internal sealed class NapiContexts
             return NapiContext.Unsafe(name, "it is not marked [NapiContext], is not the NapiPoll of a Napi, and can be called from outside this assembly");
         }
 
-        string? firstCaller = null;
+        var callers = new Callers();
         foreach (var reference in references)
         {
             switch (reference.Kind)
@@ -199,16 +297,16 @@ internal sealed class NapiContexts
                         return NapiContext.Unsafe(name, $"it is called from '{caller.Function}', which is not a NAPI-safe context");
                     }
 
-                    firstCaller ??= caller.Function;
+                    callers.Add(caller);
                     break;
                 case ReferenceKind.Delegate:
                     return NapiContext.Unsafe(name, $"it is {reference.Description}");
             }
         }
 
-        return firstCaller is null
+        return callers.Example is null
             ? NapiContext.Unsafe(name, "it is not marked [NapiContext], is not the NapiPoll of a Napi, and nothing in this compilation calls it")
-            : NapiContext.Safe(name, $"every call to it is in a NAPI-safe context, such as '{firstCaller}'");
+            : NapiContext.SafeVia(name, $"every call to it is in a NAPI-safe context, such as '{callers.Example}'", callers.Grounded);
     }
 
     private NapiContext LocalFunctionContext(LocalFunctionStatementSyntax localFunction, SemanticModel model, Query query)
@@ -230,48 +328,47 @@ internal sealed class NapiContexts
         }
 
         var depth = query.Enter(localFunction);
-        try
-        {
-            // A local function can be referenced anywhere in the member that declares it, nested lambdas included.
-            var scope = EnclosingMember(localFunction);
-            var references = new List<Reference>();
-            foreach (var reference in ReferencesIn(scope, name, symbol, query))
-            {
-                if (reference.Kind == ReferenceKind.NapiPoll)
-                {
-                    return NapiContext.Safe(name, "it is the NapiPoll of a Napi");
-                }
+        var result = LocalFunctionCallers(localFunction, name, symbol, query);
+        return query.Leave(depth) ? Ground(result) : result;
+    }
 
-                references.Add(reference);
+    private NapiContext LocalFunctionCallers(LocalFunctionStatementSyntax localFunction, string name, IMethodSymbol symbol, Query query)
+    {
+        // A local function can be referenced anywhere in the member that declares it, nested lambdas included.
+        var scope = EnclosingMember(localFunction);
+        var references = new List<Reference>();
+        foreach (var reference in ReferencesIn(scope, name, symbol, query))
+        {
+            if (reference.Kind == ReferenceKind.NapiPoll)
+            {
+                return NapiContext.Safe(name, "it is the NapiPoll of a Napi");
             }
 
-            string? firstCaller = null;
-            foreach (var reference in references)
-            {
-                switch (reference.Kind)
-                {
-                    case ReferenceKind.Call:
-                        var caller = Analyze(reference.Node, query);
-                        if (!caller.IsSafe)
-                        {
-                            return NapiContext.Unsafe(name, $"it is a local function called from '{caller.Function}', which is not a NAPI-safe context");
-                        }
-
-                        firstCaller ??= caller.Function;
-                        break;
-                    case ReferenceKind.Delegate:
-                        return NapiContext.Unsafe(name, $"it is a local function {reference.Description}");
-                }
-            }
-
-            return firstCaller is null
-                ? NapiContext.Unsafe(name, "it is a local function that is not marked [NapiContext] and is never called")
-                : NapiContext.Safe(name, $"it is a local function called only from NAPI-safe code in '{firstCaller}'");
+            references.Add(reference);
         }
-        finally
+
+        var callers = new Callers();
+        foreach (var reference in references)
         {
-            query.Leave(depth);
+            switch (reference.Kind)
+            {
+                case ReferenceKind.Call:
+                    var caller = Analyze(reference.Node, query);
+                    if (!caller.IsSafe)
+                    {
+                        return NapiContext.Unsafe(name, $"it is a local function called from '{caller.Function}', which is not a NAPI-safe context");
+                    }
+
+                    callers.Add(caller);
+                    break;
+                case ReferenceKind.Delegate:
+                    return NapiContext.Unsafe(name, $"it is a local function {reference.Description}");
+            }
         }
+
+        return callers.Example is null
+            ? NapiContext.Unsafe(name, "it is a local function that is not marked [NapiContext] and is never called")
+            : NapiContext.SafeVia(name, $"it is a local function called only from NAPI-safe code in '{callers.Example}'", callers.Grounded);
     }
 
     private NapiContext LambdaContext(AnonymousFunctionExpressionSyntax lambda, string name, SemanticModel model, Query query)
@@ -287,32 +384,31 @@ internal sealed class NapiContexts
         }
 
         var depth = query.Enter(lambda);
-        try
-        {
-            if (model.GetOperation(lambda) is not IAnonymousFunctionOperation operation)
-            {
-                return NapiContext.Unsafe(name, "it is a lambda whose use is not understood");
-            }
+        var result = LambdaUse(lambda, name, model, query);
+        return query.Leave(depth) ? Ground(result) : result;
+    }
 
-            var (use, parent) = SkipConversions(operation);
-            switch (parent)
-            {
-                case IInvocationOperation invocation when invocation.Instance == use:
-                    var site = Analyze(invocation.Syntax, query);
-                    return site.IsSafe
-                        ? NapiContext.Safe(name, $"it is a lambda invoked directly in '{site.Function}', a NAPI-safe context")
-                        : NapiContext.Unsafe(name, $"it is a lambda invoked in '{site.Function}', which is not a NAPI-safe context");
-                case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
-                    return LocalDelegateContext(declarator.Symbol, name, query);
-                case ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } assignment when assignment.Value == use:
-                    return LocalDelegateContext(local.Local, name, query);
-                default:
-                    return NapiContext.Unsafe(name, $"it is a lambda {Describe(use)}");
-            }
-        }
-        finally
+    private NapiContext LambdaUse(AnonymousFunctionExpressionSyntax lambda, string name, SemanticModel model, Query query)
+    {
+        if (model.GetOperation(lambda) is not IAnonymousFunctionOperation operation)
         {
-            query.Leave(depth);
+            return NapiContext.Unsafe(name, "it is a lambda whose use is not understood");
+        }
+
+        var (use, parent) = SkipConversions(operation);
+        switch (parent)
+        {
+            case IInvocationOperation invocation when invocation.Instance == use:
+                var site = Analyze(invocation.Syntax, query);
+                return site.IsSafe
+                    ? NapiContext.SafeVia(name, $"it is a lambda invoked directly in '{site.Function}', a NAPI-safe context", site.Grounded)
+                    : NapiContext.Unsafe(name, $"it is a lambda invoked in '{site.Function}', which is not a NAPI-safe context");
+            case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                return LocalDelegateContext(declarator.Symbol, name, query);
+            case ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } assignment when assignment.Value == use:
+                return LocalDelegateContext(local.Local, name, query);
+            default:
+                return NapiContext.Unsafe(name, $"it is a lambda {Describe(use)}");
         }
     }
 
@@ -327,7 +423,7 @@ internal sealed class NapiContexts
         var declaration = local.DeclaringSyntaxReferences[0].GetSyntax();
         var scope = EnclosingFunction(declaration) ?? declaration;
         var model = query.ModelFor(scope.SyntaxTree);
-        string? firstSite = null;
+        var sites = new Callers();
         foreach (var node in scope.DescendantNodes())
         {
             if (node is not IdentifierNameSyntax identifier || identifier.Identifier.ValueText != local.Name
@@ -365,12 +461,12 @@ internal sealed class NapiContexts
                 return NapiContext.Unsafe(name, $"it is a lambda stored in '{local.Name}' and invoked in '{context.Function}', which is not a NAPI-safe context");
             }
 
-            firstSite ??= context.Function;
+            sites.Add(context);
         }
 
-        return firstSite is null
+        return sites.Example is null
             ? NapiContext.Unsafe(name, $"it is a lambda stored in '{local.Name}' that is never invoked")
-            : NapiContext.Safe(name, $"it is a lambda invoked directly in '{firstSite}', a NAPI-safe context");
+            : NapiContext.SafeVia(name, $"it is a lambda invoked directly in '{sites.Example}', a NAPI-safe context", sites.Grounded);
     }
 
     private List<Reference> References(IMethodSymbol method, Query query)
@@ -507,6 +603,20 @@ internal sealed class NapiContexts
         }
     }
 
+    /// <summary>Who receives a delegate value: "Task.Run", "new Thread", "_onDrop", "Down".</summary>
+    private static string Receiver(IOperation value)
+    {
+        var (use, parent) = SkipConversions(value);
+        return parent switch
+        {
+            IArgumentOperation { Parent: IInvocationOperation invocation } => $"{invocation.TargetMethod.ContainingType.Name}.{invocation.TargetMethod.Name}",
+            IArgumentOperation { Parent: IObjectCreationOperation creation } => $"new {creation.Type?.Name}",
+            ISimpleAssignmentOperation { Target: IMemberReferenceOperation member } assignment when assignment.Value == use => member.Member.Name,
+            IEventAssignmentOperation { EventReference: IEventReferenceOperation reference } => reference.Event.Name,
+            _ => "the code that receives it",
+        };
+    }
+
     private static (IOperation Use, IOperation? Parent) SkipConversions(IOperation operation)
     {
         var use = operation;
@@ -532,6 +642,16 @@ internal sealed class NapiContexts
 
     private bool MentionsNapi()
     {
+        // A library built on the runtime may take a NapiPoll in its own API, so a lambda here can become one unnamed.
+        foreach (var assembly in _known.Compilation.SourceModule.ReferencedAssemblySymbols)
+        {
+            if (!SymbolEqualityComparer.Default.Equals(assembly, _known.PagePool.ContainingAssembly) && assembly is not ISourceAssemblySymbol
+                && CanUseNapiContext(assembly))
+            {
+                return true;
+            }
+        }
+
         foreach (var tree in _known.Compilation.SyntaxTrees)
         {
             foreach (var node in tree.GetRoot().DescendantNodes())
@@ -579,6 +699,13 @@ internal sealed class NapiContexts
     /// </summary>
     private static string? AwaitBefore(SyntaxNode node, SyntaxNode function)
     {
+        // Every question about code in a function walks it; most functions have no await, and need walking once.
+        if (FunctionsWithoutAwait.TryGetValue(function, out _))
+        {
+            return null;
+        }
+
+        var sawAwait = false;
         foreach (var candidate in function.DescendantNodes(n => n == function || !IsFunction(n)))
         {
             int resumesAt;
@@ -605,6 +732,8 @@ internal sealed class NapiContexts
                     continue;
             }
 
+            sawAwait = true;
+
             if (candidate.Span.Contains(node.Span) && candidate is AwaitExpressionSyntax)
             {
                 // The awaited operand runs before the await suspends.
@@ -625,6 +754,11 @@ internal sealed class NapiContexts
                     return $"it runs again after the '{what}' on line {line}, in the next iteration of the loop";
                 }
             }
+        }
+
+        if (!sawAwait)
+        {
+            FunctionsWithoutAwait.GetValue(function, static f => f);
         }
 
         return null;
@@ -658,6 +792,12 @@ internal sealed class NapiContexts
     {
         for (var current = node.Parent; current is not null; current = current.Parent)
         {
+            if (current is GlobalStatementSyntax)
+            {
+                // A local function of top-level code can be called from any other top-level statement.
+                return current.Parent ?? current;
+            }
+
             if (current is MemberDeclarationSyntax or CompilationUnitSyntax)
             {
                 return current;
@@ -736,6 +876,34 @@ internal sealed class NapiContexts
         return index;
     }
 
+    /// <summary>
+    /// A safe answer that only an assumption about this very function supports (a recursive cycle that nothing
+    /// NAPI-safe enters) is no evidence at all: once the function's own question is settled, it becomes unsafe.
+    /// </summary>
+    private static NapiContext Ground(NapiContext result) =>
+        result.IsSafe && !result.Grounded
+            ? NapiContext.Unsafe(result.Function, "it is only called from code that no NAPI-safe context reaches")
+            : result;
+
+    /// <summary>The safe callers of a function so far: one to name in a message (a grounded one when there is), and whether any is grounded.</summary>
+    private sealed class Callers
+    {
+        public string? Example { get; private set; }
+
+        public bool Grounded { get; private set; }
+
+        public void Add(NapiContext caller)
+        {
+            if (caller.Grounded && !Grounded)
+            {
+                Grounded = true;
+                Example = caller.Function;
+            }
+
+            Example ??= caller.Function;
+        }
+    }
+
     private enum ReferenceKind
     {
         Call,
@@ -812,7 +980,14 @@ internal sealed class NapiContexts
                     || active is ISymbol symbol && function is ISymbol other && SymbolEqualityComparer.Default.Equals(symbol, other))
                 {
                     _lowestAssumption = Math.Min(_lowestAssumption, i);
-                    return NapiContext.Safe(string.Empty, "it is only reached from code already assumed NAPI-safe");
+                    var name = active switch
+                    {
+                        IMethodSymbol { MethodKind: MethodKind.Constructor } constructor => constructor.ContainingType.Name,
+                        ISymbol symbol1 => symbol1.Name,
+                        SyntaxNode node => FunctionName(node),
+                        _ => string.Empty,
+                    };
+                    return NapiContext.Assumed(name);
                 }
             }
 

@@ -1,0 +1,226 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Text;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace PoolRules.Benchmarks.Analyzers;
+
+/// <summary>
+/// <c>dotnet run -c Release --project tests/PoolRules.Benchmarks -- analyzer-vs-ca2000 [scales] [--runs N]</c>: PoolRules'
+/// analyzers on the page flavour of the generated driver code base against CA2000 (Microsoft.CodeAnalysis.NetAnalyzers)
+/// on its IDisposable twin, in one process, each size measured as the median of several interleaved runs: analyzer
+/// time as <c>-p:ReportAnalyzer=true</c> reports it, compile+emit time, both ratios, the growth from one size to the
+/// next, and each analyzer's findings against the seeded leaks. A third analyzer that only builds the control flow
+/// graph of every allocating method is the floor any CFG-based analysis pays.
+/// </summary>
+public static class DisposalComparisonReport
+{
+    /// <summary>
+    /// CA2000 is off by default; passing a buffer to a method (<c>_stack.Receive(page)</c>) hands it over, as
+    /// <c>[TakesPageOwnership]</c> does for pages, so both analyzers are asked the same question.
+    /// </summary>
+    private static readonly Dictionary<string, string> Ca2000Options = new(StringComparer.Ordinal)
+    {
+        ["dotnet_diagnostic.CA2000.severity"] = "warning",
+        ["dotnet_code_quality.CA2000.dispose_ownership_transfer_at_method_call"] = "true",
+    };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var scales = new List<int>();
+        var runs = 5;
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--runs" && i + 1 < args.Length)
+            {
+                runs = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                scales.Add(int.Parse(args[i], CultureInfo.InvariantCulture));
+            }
+        }
+
+        if (scales.Count == 0)
+        {
+            scales.AddRange(new[] { 1, 2, 4, 8 });
+        }
+
+        var ca2000 = LoadCa2000();
+        var floor = ImmutableArray.Create<DiagnosticAnalyzer>(new ControlFlowGraphFloorAnalyzer());
+        var options = new DictionaryOptions(Ca2000Options);
+        var report = new StringBuilder();
+        report.AppendLine($"PoolRules analyzers (page flavour) vs {ca2000[0].GetType().Name} from Microsoft.CodeAnalysis.NetAnalyzers (IDisposable flavour); median of {runs} runs; times as ReportAnalyzer reports them");
+        report.AppendLine();
+        report.AppendLine("| scale | lines | compile+emit ms | PoolRules ms | CA2000 ms | CFG floor ms | PoolRules / CA2000 | PoolRules / compile | CA2000 / compile | PP0001 found / seeded | CA2000 found / seeded | other PP | AD0001 |");
+        report.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        var growth = new StringBuilder();
+        (int Lines, double PoolRules, double Ca2000, double Compile)? previous = null;
+        foreach (var scale in scales)
+        {
+            var pages = DriverCodeGenerator.Generate(scale, CodeFlavor.Pages);
+            var disposables = DriverCodeGenerator.Generate(scale, CodeFlavor.Disposables);
+            var compile = new List<double>();
+            var poolRules = new List<double>();
+            var disposal = new List<double>();
+            var floorTimes = new List<double>();
+            AnalyzerRun? lastPages = null;
+            AnalyzerRun? lastDisposables = null;
+            for (var run = 0; run < runs + 1; run++)
+            {
+                var clock = Stopwatch.StartNew();
+                AnalyzerHarness.Emit(AnalyzerHarness.Compile(pages));
+                var compileMs = clock.Elapsed.TotalMilliseconds;
+                lastPages = await AnalyzerHarness.AnalyzeAsync(AnalyzerHarness.Compile(pages), AnalyzerHarness.PoolRulesAnalyzers);
+                lastDisposables = await AnalyzerHarness.AnalyzeAsync(WithCa2000(AnalyzerHarness.Compile(disposables)), ca2000, options);
+                var floorRun = await AnalyzerHarness.AnalyzeAsync(AnalyzerHarness.Compile(pages), floor);
+
+                // The first run warms up the JIT and Roslyn's caches; it is not counted.
+                if (run > 0)
+                {
+                    compile.Add(compileMs);
+                    poolRules.Add(lastPages.ExecutionTime.TotalMilliseconds);
+                    disposal.Add(lastDisposables.ExecutionTime.TotalMilliseconds);
+                    floorTimes.Add(floorRun.ExecutionTime.TotalMilliseconds);
+                }
+            }
+
+            var compileMs50 = Median(compile);
+            var poolRulesMs = Median(poolRules);
+            var ca2000Ms = Median(disposal);
+            var leaks = lastPages!.Diagnostics.Count(d => d.Id == "PP0001");
+            var others = lastPages.Diagnostics.Count(d => d.Id.StartsWith("PP", StringComparison.Ordinal) && d.Id != "PP0001");
+            var disposalLeaks = lastDisposables!.Diagnostics.Count(d => d.Id == "CA2000");
+            var exceptions = lastPages.Exceptions.Count + lastDisposables.Exceptions.Count;
+            report.AppendLine(
+                $"| {scale}x | {pages.Lines:N0} | {compileMs50:F0} | {poolRulesMs:F0} | {ca2000Ms:F0} | {Median(floorTimes):F0} | {poolRulesMs / ca2000Ms:F2} | {poolRulesMs / compileMs50:P1} | {ca2000Ms / compileMs50:P0} | {leaks} / {pages.SeededLeaks} | {disposalLeaks} / {disposables.SeededLeaks} | {others} | {exceptions} |");
+            if (previous is { } last)
+            {
+                growth.AppendLine(
+                    $"- {scale}x vs previous: {(double)pages.Lines / last.Lines:F2}x the lines; PoolRules {poolRulesMs / last.PoolRules:F2}x, CA2000 {ca2000Ms / last.Ca2000:F2}x, compile+emit {compileMs50 / last.Compile:F2}x");
+            }
+
+            previous = (pages.Lines, poolRulesMs, ca2000Ms, compileMs50);
+            Console.WriteLine($"scale {scale} done; PoolRules last run per analyzer: " +
+                string.Join(", ", lastPages.PerAnalyzer.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value.TotalMilliseconds:F0} ms")));
+            foreach (var exception in lastPages.Exceptions.Concat(lastDisposables.Exceptions).Take(3))
+            {
+                Console.WriteLine("analyzer exception: " + exception);
+            }
+        }
+
+        Console.WriteLine(report);
+        Console.WriteLine("Growth per size step:");
+        Console.WriteLine(growth);
+        return 0;
+    }
+
+    /// <summary>CA2000 is disabled by default; the compiler turns <c>dotnet_diagnostic.CA2000.severity</c> into this.</summary>
+    private static CSharpCompilation WithCa2000(CSharpCompilation compilation) =>
+        compilation.WithOptions(compilation.Options.WithSpecificDiagnosticOptions(
+            compilation.Options.SpecificDiagnosticOptions.SetItem("CA2000", ReportDiagnostic.Warn)));
+
+    /// <summary>The analyzer of Microsoft.CodeAnalysis.NetAnalyzers that reports CA2000, loaded from the downloaded package.</summary>
+    private static ImmutableArray<DiagnosticAnalyzer> LoadCa2000()
+    {
+        var folder = Path.Combine(AppContext.BaseDirectory, "NetAnalyzers");
+        var loader = new Loader();
+        var analyzers = Directory.GetFiles(folder, "*.dll")
+            .SelectMany(path => new AnalyzerFileReference(path, loader).GetAnalyzers(LanguageNames.CSharp))
+            .Where(a => a.SupportedDiagnostics.Any(d => d.Id == "CA2000"))
+            .ToImmutableArray();
+        if (analyzers.IsEmpty)
+        {
+            throw new InvalidOperationException($"No analyzer reporting CA2000 in {folder}; build the benchmark project to download Microsoft.CodeAnalysis.NetAnalyzers.");
+        }
+
+        return analyzers;
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        var mid = values.Count / 2;
+        return values.Count % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+    }
+
+    private sealed class Loader : IAnalyzerAssemblyLoader
+    {
+        public void AddDependencyLocation(string fullPath)
+        {
+        }
+
+        public Assembly LoadFromPath(string fullPath) => Assembly.LoadFrom(fullPath);
+    }
+
+    private sealed class DictionaryOptions(Dictionary<string, string> values) : AnalyzerConfigOptionsProvider
+    {
+        private readonly Options _options = new(values);
+
+        public override AnalyzerConfigOptions GlobalOptions => _options;
+
+        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => _options;
+
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => _options;
+
+        private sealed class Options(Dictionary<string, string> values) : AnalyzerConfigOptions
+        {
+            public override bool TryGetValue(string key, out string value) => values.TryGetValue(key, out value!);
+        }
+    }
+}
+
+/// <summary>
+/// The floor of any analysis built on Roslyn's control flow graph: builds the graph of every method body that allocates
+/// a page (the methods PoolRules' dataflow has to run on) and does nothing else.
+/// </summary>
+#pragma warning disable RS1001, RS1036, RS2008 // A measuring stick run in-process by the benchmark, never shipped or loaded by a compiler.
+public sealed class ControlFlowGraphFloorAnalyzer : DiagnosticAnalyzer
+#pragma warning restore RS1001, RS1036, RS2008
+{
+#pragma warning disable RS2008
+    private static readonly DiagnosticDescriptor Unused = new("FLOOR01", "CFG floor", "unused", "Benchmark", DiagnosticSeverity.Hidden, isEnabledByDefault: true);
+#pragma warning restore RS2008
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Unused);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterOperationBlockAction(block =>
+        {
+            foreach (var operation in block.OperationBlocks)
+            {
+                if (operation is IMethodBodyOperation or IBlockOperation && Allocates(operation.Syntax))
+                {
+                    _ = block.GetControlFlowGraph(operation);
+                }
+            }
+        });
+    }
+
+    private static bool Allocates(SyntaxNode body)
+    {
+        foreach (var node in body.DescendantNodes())
+        {
+            if (node is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "AllocPages" or "DevAllocPages" or "AllocFrag" } })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
