@@ -59,6 +59,9 @@ internal sealed class KnownSymbols
     /// <summary>Dataflow results and method summaries for this compilation, computed once and read by every rule.</summary>
     public Flow.PageFlowCache Flow { get; }
 
+    /// <summary>Which trees of this compilation are generated code (see <see cref="GeneratedCode"/>), decided once per tree.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<SyntaxTree, bool> GeneratedTrees { get; } = new();
+
     /// <summary>Null when the compilation does not reference PoolRules.Runtime: then no rule registers anything.</summary>
     public static KnownSymbols? For(Compilation compilation) =>
         Cache.GetValue(compilation, static c =>

@@ -29,7 +29,7 @@ public abstract class PageFlowAnalyzer : DiagnosticAnalyzer
             start.RegisterOperationBlockAction(block =>
             {
                 if (block.OperationBlocks.IsEmpty
-                    || GeneratedCode.Contains(block.OwningSymbol, block.OperationBlocks[0].Syntax.SyntaxTree, block.Options, block.Compilation, block.CancellationToken))
+                    || GeneratedCode.Contains(block.OwningSymbol, block.OperationBlocks[0].Syntax.SyntaxTree, block.Options, block.Compilation, known.GeneratedTrees, block.CancellationToken))
                 {
                     return;
                 }

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
-using System.Runtime.CompilerServices;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -33,9 +32,8 @@ internal sealed class NapiContexts
     // Bounds the work of one question on pathological call graphs; past it the answer is "unknown" (no diagnostic).
     private const int MaxReferencesPerQuestion = 4096;
 
-    private static readonly ConditionalWeakTable<SyntaxNode, SyntaxNode> FunctionsWithoutAwait = new();
-
     private readonly KnownSymbols _known;
+    private readonly ConcurrentDictionary<SyntaxNode, bool> _functionsWithoutAwait = new();
     private readonly ConcurrentDictionary<IMethodSymbol, NapiContext> _methods = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<IAssemblySymbol, bool> _assemblies = new(SymbolEqualityComparer.Default);
     private readonly Lazy<Dictionary<string, ImmutableArray<SimpleNameSyntax>>> _names;
@@ -697,10 +695,10 @@ internal sealed class NapiContexts
     /// Why <paramref name="node"/> runs after an await of <paramref name="function"/>: one earlier in the text, or one
     /// later in an enclosing loop (the next iteration). Null when no await precedes it.
     /// </summary>
-    private static string? AwaitBefore(SyntaxNode node, SyntaxNode function)
+    private string? AwaitBefore(SyntaxNode node, SyntaxNode function)
     {
         // Every question about code in a function walks it; most functions have no await, and need walking once.
-        if (FunctionsWithoutAwait.TryGetValue(function, out _))
+        if (_functionsWithoutAwait.ContainsKey(function))
         {
             return null;
         }
@@ -758,7 +756,7 @@ internal sealed class NapiContexts
 
         if (!sawAwait)
         {
-            FunctionsWithoutAwait.GetValue(function, static f => f);
+            _functionsWithoutAwait.TryAdd(function, true);
         }
 
         return null;

@@ -17,12 +17,13 @@ using Microsoft.CodeAnalysis.Operations;
 namespace PoolRules.Benchmarks.Analyzers;
 
 /// <summary>
-/// <c>dotnet run -c Release --project tests/PoolRules.Benchmarks -- analyzer-vs-ca2000 [scales] [--runs N]</c>: PoolRules'
+/// <c>dotnet run -c Release --project tests/PoolRules.Benchmarks -- analyzer-vs-ca2000 [scales] [--runs N] [--sequential]</c>: PoolRules'
 /// analyzers on the page flavour of the generated driver code base against CA2000 (Microsoft.CodeAnalysis.NetAnalyzers)
 /// on its IDisposable twin, in one process, each size measured as the median of several interleaved runs: analyzer
 /// time as <c>-p:ReportAnalyzer=true</c> reports it, compile+emit time, both ratios, the growth from one size to the
 /// next, and each analyzer's findings against the seeded leaks. A third analyzer that only builds the control flow
-/// graph of every allocating method is the floor any CFG-based analysis pays.
+/// graph of every allocating method is the floor any CFG-based analysis pays. <c>--sequential</c> runs the analyzer
+/// callbacks one at a time (concurrentAnalysis off): on a shared machine the concurrent times swing with the load.
 /// </summary>
 public static class DisposalComparisonReport
 {
@@ -40,9 +41,14 @@ public static class DisposalComparisonReport
     {
         var scales = new List<int>();
         var runs = 5;
+        var concurrent = true;
         for (var i = 0; i < args.Length; i++)
         {
-            if (args[i] == "--runs" && i + 1 < args.Length)
+            if (args[i] == "--sequential")
+            {
+                concurrent = false;
+            }
+            else if (args[i] == "--runs" && i + 1 < args.Length)
             {
                 runs = int.Parse(args[++i], CultureInfo.InvariantCulture);
             }
@@ -61,7 +67,7 @@ public static class DisposalComparisonReport
         var floor = ImmutableArray.Create<DiagnosticAnalyzer>(new ControlFlowGraphFloorAnalyzer());
         var options = new DictionaryOptions(Ca2000Options);
         var report = new StringBuilder();
-        report.AppendLine($"PoolRules analyzers (page flavour) vs {ca2000[0].GetType().Name} from Microsoft.CodeAnalysis.NetAnalyzers (IDisposable flavour); median of {runs} runs; times as ReportAnalyzer reports them");
+        report.AppendLine($"PoolRules analyzers (page flavour) vs {ca2000[0].GetType().Name} from Microsoft.CodeAnalysis.NetAnalyzers (IDisposable flavour); median of {runs} runs; times as ReportAnalyzer reports them, {(concurrent ? "concurrent" : "sequential")} analysis");
         report.AppendLine();
         report.AppendLine("| scale | lines | compile+emit ms | PoolRules ms | CA2000 ms | CFG floor ms | PoolRules / CA2000 | PoolRules / compile | CA2000 / compile | PP0001 found / seeded | CA2000 found / seeded | other PP | AD0001 |");
         report.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
@@ -82,9 +88,9 @@ public static class DisposalComparisonReport
                 var clock = Stopwatch.StartNew();
                 AnalyzerHarness.Emit(AnalyzerHarness.Compile(pages));
                 var compileMs = clock.Elapsed.TotalMilliseconds;
-                lastPages = await AnalyzerHarness.AnalyzeAsync(AnalyzerHarness.Compile(pages), AnalyzerHarness.PoolRulesAnalyzers);
-                lastDisposables = await AnalyzerHarness.AnalyzeAsync(WithCa2000(AnalyzerHarness.Compile(disposables)), ca2000, options);
-                var floorRun = await AnalyzerHarness.AnalyzeAsync(AnalyzerHarness.Compile(pages), floor);
+                lastPages = await AnalyzerHarness.AnalyzeAsync(AnalyzerHarness.Compile(pages), AnalyzerHarness.PoolRulesAnalyzers, concurrentAnalysis: concurrent);
+                lastDisposables = await AnalyzerHarness.AnalyzeAsync(WithCa2000(AnalyzerHarness.Compile(disposables)), ca2000, options, concurrent);
+                var floorRun = await AnalyzerHarness.AnalyzeAsync(AnalyzerHarness.Compile(pages), floor, concurrentAnalysis: concurrent);
 
                 // The first run warms up the JIT and Roslyn's caches; it is not counted.
                 if (run > 0)
