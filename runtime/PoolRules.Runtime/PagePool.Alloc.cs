@@ -120,13 +120,7 @@ public sealed partial class PagePool
 
         // Someone took their own reference (get_page) on a fragment: as page_pool_return_page does, release the
         // page and drop only the pool's reference. ReturnPage would free the memory under the other holder.
-        ReleaseDma(page);
-        if (_put.Checked)
-        {
-            page._state = PageState.Released;
-        }
-
-        page.Put();
+        ReleaseAndDrop(page);
         return null;
     }
 

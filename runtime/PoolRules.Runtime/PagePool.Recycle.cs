@@ -149,8 +149,14 @@ public sealed partial class PagePool
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ReleaseShared(Page page)
     {
-        ReleaseDma(page);
         Interlocked.Increment(ref _shared.ReleasedRefcount);
+        ReleaseAndDrop(page);
+    }
+
+    // The page leaves the pool and the pool's reference goes; another holder keeps the memory alive.
+    private void ReleaseAndDrop(Page page)
+    {
+        ReleaseDma(page);
         if (_put.Checked)
         {
             page._state = PageState.Released;
