@@ -122,32 +122,35 @@ public sealed class PP0003DirectRecycleCodeFix : CodeFixProvider
     private static SyntaxNode MarkNapiContext(SyntaxNode root, SyntaxNode function)
     {
         var attribute = SyntaxFactory.AttributeList(SyntaxFactory.SingletonSeparatedList(SyntaxFactory.Attribute(SyntaxFactory.IdentifierName("NapiContext"))));
-        SyntaxNode marked = function switch
-        {
-            MethodDeclarationSyntax method => AddAttribute(method, attribute),
-            LocalFunctionStatementSyntax local => AddAttribute(local, attribute),
-            _ => function,
-        };
-        var newRoot = root.ReplaceNode(function, marked);
+        var newRoot = root.ReplaceNode(function, AddAttribute(function, attribute));
         return newRoot is CompilationUnitSyntax unit && !HasRuntimeUsing(unit, function) ? AddRuntimeUsing(unit) : newRoot;
     }
 
     // The attribute goes on its own line above the declaration, indented like it; the declaration keeps its comments.
-    private static MethodDeclarationSyntax AddAttribute(MethodDeclarationSyntax method, AttributeListSyntax attribute) =>
-        method.AttributeLists.Count > 0
-            ? method.AddAttributeLists(attribute.WithTriviaFrom(method.AttributeLists.Last()))
-            : method.WithoutLeadingTrivia()
-                .WithAttributeLists(SyntaxFactory.SingletonList(attribute.WithLeadingTrivia(method.GetLeadingTrivia()).WithTrailingTrivia(LineEndings.Of(method))))
-                .WithModifiers(method.Modifiers.Count > 0 ? method.Modifiers.Replace(method.Modifiers[0], method.Modifiers[0].WithLeadingTrivia(Indentation(method))) : method.Modifiers)
-                .WithReturnType(method.Modifiers.Count > 0 ? method.ReturnType : method.ReturnType.WithLeadingTrivia(Indentation(method)));
+    private static SyntaxNode AddAttribute(SyntaxNode function, AttributeListSyntax attribute)
+    {
+        var lists = Attributes(function);
+        if (lists.Count > 0)
+        {
+            lists = lists.Add(attribute.WithTriviaFrom(lists.Last()));
+        }
+        else
+        {
+            // The declaration's leading trivia (comments, indentation) moves in front of the attribute, which ends
+            // its line and indents the declaration again.
+            lists = SyntaxFactory.SingletonList(attribute
+                .WithLeadingTrivia(function.GetLeadingTrivia())
+                .WithTrailingTrivia(SyntaxFactory.TriviaList(LineEndings.Of(function)).AddRange(Indentation(function))));
+            function = function.WithoutLeadingTrivia();
+        }
 
-    private static LocalFunctionStatementSyntax AddAttribute(LocalFunctionStatementSyntax local, AttributeListSyntax attribute) =>
-        local.AttributeLists.Count > 0
-            ? local.AddAttributeLists(attribute.WithTriviaFrom(local.AttributeLists.Last()))
-            : local.WithoutLeadingTrivia()
-                .WithAttributeLists(SyntaxFactory.SingletonList(attribute.WithLeadingTrivia(local.GetLeadingTrivia()).WithTrailingTrivia(LineEndings.Of(local))))
-                .WithModifiers(local.Modifiers.Count > 0 ? local.Modifiers.Replace(local.Modifiers[0], local.Modifiers[0].WithLeadingTrivia(Indentation(local))) : local.Modifiers)
-                .WithReturnType(local.Modifiers.Count > 0 ? local.ReturnType : local.ReturnType.WithLeadingTrivia(Indentation(local)));
+        return function switch
+        {
+            MethodDeclarationSyntax method => method.WithAttributeLists(lists),
+            LocalFunctionStatementSyntax local => local.WithAttributeLists(lists),
+            _ => function,
+        };
+    }
 
     private static SyntaxTriviaList Indentation(SyntaxNode node) =>
         SyntaxFactory.TriviaList(node.GetLeadingTrivia().Reverse().TakeWhile(t => t.IsKind(SyntaxKind.WhitespaceTrivia)).Reverse());
