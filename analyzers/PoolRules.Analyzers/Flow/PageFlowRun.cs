@@ -1299,7 +1299,7 @@ internal sealed class PageFlowRun
         return id;
     }
 
-    private static string? SlotKey(IOperation slot) => slot switch
+    internal static string? SlotKey(IOperation slot) => slot switch
     {
         IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation => Normalize(slot.Syntax.ToString()),
         _ => null,

@@ -51,6 +51,7 @@ public static class AnalyzerCostReport
             AnalyzerRun? last = null;
             for (var run = 0; run < runs + 1; run++)
             {
+                AnalyzerHarness.Settle();
                 var clock = Stopwatch.StartNew();
                 AnalyzerHarness.Emit(AnalyzerHarness.Compile(code));
                 var compileMs = clock.Elapsed.TotalMilliseconds;

@@ -85,6 +85,7 @@ public static class DisposalComparisonReport
             AnalyzerRun? lastDisposables = null;
             for (var run = 0; run < runs + 1; run++)
             {
+                AnalyzerHarness.Settle();
                 var clock = Stopwatch.StartNew();
                 AnalyzerHarness.Emit(AnalyzerHarness.Compile(pages));
                 var compileMs = clock.Elapsed.TotalMilliseconds;
