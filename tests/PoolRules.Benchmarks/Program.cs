@@ -8,6 +8,7 @@ namespace PoolRules.Benchmarks;
 /// <c>--filter '*FastPath*'</c>, <c>'*RingPath*'</c>, <c>'*PtrRing*'</c>, <c>'*SlowPath*'</c> one class.
 /// <c>-- analyzer-cost [scales] [--runs N]</c> measures the analyzers against compile+emit on generated driver code.
 /// <c>-- analyzer-vs-ca2000 [scales] [--runs N]</c> measures them side by side with CA2000 on the IDisposable twin.
+/// <c>-- proof-coverage [scale]</c> shows which generated methods the clean-body proof spares the control flow graph.
 /// <c>-- fuzz [N] [--seed S]</c> runs N mutants of the analyzer tests' inputs through every analyzer (the long robustness run).
 /// <c>-- --interleaved fast|ring|slow [rounds]</c> is the contention-robust cross-check (see <see cref="Interleaved"/>).
 /// </summary>
@@ -31,6 +32,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "analyzer-vs-ca2000")
         {
             Environment.Exit(Analyzers.DisposalComparisonReport.RunAsync(args[1..]).GetAwaiter().GetResult());
+        }
+
+        if (args.Length > 0 && args[0] == "proof-coverage")
+        {
+            Environment.Exit(Analyzers.ProofCoverageReport.Run(args[1..]));
         }
 
         if (args.Length > 0 && args[0] == "fuzz")

@@ -803,8 +803,16 @@ internal sealed class CleanBodyProof
                 _ = Eval(thrown.Exception);
                 AddJump(JumpKind.Throw, null);
                 return Value.None;
-            case ICoalesceAssignmentOperation or IDeconstructionAssignmentOperation or ICompoundAssignmentOperation
-                or IDynamicInvocationOperation or IDynamicMemberReferenceOperation:
+            case ICoalesceAssignmentOperation coalesceAssignment when !_known.IsPage(coalesceAssignment.Type):
+                // `x ??= y`: y runs only on some paths.
+                _ = Eval(coalesceAssignment.Target);
+                var notAssigned = _state.Clone();
+                _ = Eval(coalesceAssignment.Value);
+                _state = State.Join(_state, notAssigned);
+                return Value.None;
+            case IDeconstructionAssignmentOperation or IDynamicInvocationOperation or IDynamicMemberReferenceOperation
+                or IInterpolatedStringHandlerCreationOperation { HandlerAppendCallsReturnBool: true }:
+                // Aliases the proof does not follow, or holes a handler may skip.
                 return Fail();
             default:
                 if (_known.IsPage(operation.Type))

@@ -39,6 +39,7 @@ public sealed class MutationFuzzTests
         var failures = new List<string>();
         var mutants = 0;
         var crashed = 0;
+        var crossChecked = PoolRules.Analyzers.Flow.PageFlowCache.CrossChecked;
         foreach (var (name, text) in inputs)
         {
             var count = name.Contains('#', StringComparison.Ordinal) ? MutantsPerSnippet : MutantsPerFile;
@@ -56,6 +57,9 @@ public sealed class MutationFuzzTests
         }
 
         Assert.True(mutants >= 3000, $"only {mutants} mutants");
+
+        // Every body the clean-body proof accepted was also run through the engine (a disagreement is a crash above).
+        Assert.True(PoolRules.Analyzers.Flow.PageFlowCache.CrossChecked - crossChecked > 2000, $"the clean-body proof accepted only {PoolRules.Analyzers.Flow.PageFlowCache.CrossChecked - crossChecked} mutant bodies");
         Assert.True(crashed == 0, $"{crashed} of {mutants} mutants crashed an analyzer, the first ones:\n\n" + string.Join("\n\n", failures));
     }
 

@@ -17,7 +17,7 @@ using Microsoft.CodeAnalysis.Operations;
 namespace PoolRules.Benchmarks.Analyzers;
 
 /// <summary>
-/// <c>dotnet run -c Release --project tests/PoolRules.Benchmarks -- analyzer-vs-ca2000 [scales] [--runs N] [--sequential]</c>: PoolRules'
+/// <c>dotnet run -c Release --project tests/PoolRules.Benchmarks -- analyzer-vs-ca2000 [scales] [--runs N] [--sequential] [--cold]</c>: PoolRules'
 /// analyzers on the page flavour of the generated driver code base against CA2000 (Microsoft.CodeAnalysis.NetAnalyzers)
 /// on its IDisposable twin, in one process, each size measured as the median of several interleaved runs: analyzer
 /// time as <c>-p:ReportAnalyzer=true</c> reports it, compile+emit time, both ratios, the growth from one size to the
@@ -42,11 +42,16 @@ public static class DisposalComparisonReport
         var scales = new List<int>();
         var runs = 5;
         var concurrent = true;
+        var cold = false;
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] == "--sequential")
             {
                 concurrent = false;
+            }
+            else if (args[i] == "--cold")
+            {
+                cold = true;
             }
             else if (args[i] == "--runs" && i + 1 < args.Length)
             {
@@ -67,7 +72,7 @@ public static class DisposalComparisonReport
         var floor = ImmutableArray.Create<DiagnosticAnalyzer>(new ControlFlowGraphFloorAnalyzer());
         var options = new DictionaryOptions(Ca2000Options);
         var report = new StringBuilder();
-        report.AppendLine($"PoolRules analyzers (page flavour) vs {ca2000[0].GetType().Name} from Microsoft.CodeAnalysis.NetAnalyzers (IDisposable flavour); median of {runs} runs; times as ReportAnalyzer reports them, {(concurrent ? "concurrent" : "sequential")} analysis");
+        report.AppendLine($"PoolRules analyzers (page flavour) vs {ca2000[0].GetType().Name} from Microsoft.CodeAnalysis.NetAnalyzers (IDisposable flavour); median of {runs} runs; times as ReportAnalyzer reports them, {(concurrent ? "concurrent" : "sequential")} analysis, {(cold ? "on a fresh compilation" : "on the compilation just emitted, as in a build")}");
         report.AppendLine();
         report.AppendLine("| scale | lines | compile+emit ms | PoolRules ms | CA2000 ms | CFG floor ms | PoolRules / CA2000 | PoolRules / compile | CA2000 / compile | PP0001 found / seeded | CA2000 found / seeded | other PP | AD0001 |");
         report.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
@@ -87,11 +92,12 @@ public static class DisposalComparisonReport
             {
                 AnalyzerHarness.Settle();
                 var clock = Stopwatch.StartNew();
-                AnalyzerHarness.Emit(AnalyzerHarness.Compile(pages));
+                var pagesCompilation = AnalyzerHarness.Compile(pages);
+                AnalyzerHarness.Emit(pagesCompilation);
                 var compileMs = clock.Elapsed.TotalMilliseconds;
-                lastPages = await AnalyzerHarness.AnalyzeAsync(AnalyzerHarness.Compile(pages), AnalyzerHarness.PoolRulesAnalyzers, concurrentAnalysis: concurrent);
-                lastDisposables = await AnalyzerHarness.AnalyzeAsync(WithCa2000(AnalyzerHarness.Compile(disposables)), ca2000, options, concurrent);
-                var floorRun = await AnalyzerHarness.AnalyzeAsync(AnalyzerHarness.Compile(pages), floor, concurrentAnalysis: concurrent);
+                lastPages = await AnalyzerHarness.AnalyzeAsync(cold ? AnalyzerHarness.Compile(pages) : pagesCompilation, AnalyzerHarness.PoolRulesAnalyzers, concurrentAnalysis: concurrent);
+                lastDisposables = await AnalyzerHarness.AnalyzeAsync(Prepared(WithCa2000(AnalyzerHarness.Compile(disposables)), cold), ca2000, options, concurrent);
+                var floorRun = await AnalyzerHarness.AnalyzeAsync(Prepared(AnalyzerHarness.Compile(pages), cold), floor, concurrentAnalysis: concurrent);
 
                 // The first run warms up the JIT and Roslyn's caches; it is not counted.
                 if (run > 0)
@@ -119,6 +125,7 @@ public static class DisposalComparisonReport
             }
 
             previous = (pages.Lines, poolRulesMs, ca2000Ms, compileMs50);
+            Console.WriteLine($"scale {scale}: GC pauses in the last runs: PoolRules {lastPages.GcPause.TotalMilliseconds:F0} ms, CA2000 {lastDisposables.GcPause.TotalMilliseconds:F0} ms");
             Console.WriteLine($"scale {scale} done; PoolRules last run per analyzer: " +
                 string.Join(", ", lastPages.PerAnalyzer.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value.TotalMilliseconds:F0} ms")));
             foreach (var exception in lastPages.Exceptions.Concat(lastDisposables.Exceptions).Take(3))
@@ -131,6 +138,22 @@ public static class DisposalComparisonReport
         Console.WriteLine("Growth per size step:");
         Console.WriteLine(growth);
         return 0;
+    }
+
+    /// <summary>
+    /// In a build the analyzers run on the compilation the compiler is emitting, so the work every consumer of a
+    /// compilation does once (decoding referenced metadata, well-known members) is the compiler's. Emitting first gives the
+    /// analyzers that compilation; <c>--cold</c> analyses a fresh one instead, where the first analyzer to touch a
+    /// reference pays for decoding it.
+    /// </summary>
+    private static CSharpCompilation Prepared(CSharpCompilation compilation, bool cold)
+    {
+        if (!cold)
+        {
+            AnalyzerHarness.Emit(compilation);
+        }
+
+        return compilation;
     }
 
     /// <summary>CA2000 is disabled by default; the compiler turns <c>dotnet_diagnostic.CA2000.severity</c> into this.</summary>
