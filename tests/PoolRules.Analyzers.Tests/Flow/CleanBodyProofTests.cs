@@ -1,0 +1,84 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+using PoolRules.Analyzers.Flow;
+using Xunit;
+
+namespace PoolRules.Analyzers.Tests.Flow;
+
+/// <summary>
+/// The clean-body proof decides which bodies get no control flow graph. It must accept the correct shapes drivers are
+/// made of (or the analyzers stay slow) and refuse every body the engine reports on (the analyzer tests run with the
+/// cross-check on, so any refusal missed there fails as AD0001); here each side is pinned on its own.
+/// </summary>
+public sealed class CleanBodyProofTests
+{
+    [Theory]
+    [InlineData("var page = _pool.DevAllocPages(); if (page is null) return 0; var n = page.Length; _pool.PutFullPage(page, allowDirect: false); return n;")]
+    [InlineData("var done = 0; while (done < budget) { var page = _pool.DevAllocPages(); if (page == null) break; if (done % 2 == 0) _pool.RecycleDirect(page); else { _pool.ReleasePage(page); page.Put(); } done++; } return done;")]
+    [InlineData("var n = 0; for (var i = 0; i < _ring.Length; i++) { var page = _ring[i]; _ring[i] = null; if (page is null) continue; _pool.PutFullPage(page, allowDirect: false); n++; } return n;")]
+    [InlineData("var page = _pool.AllocPages(AllocFlags.Atomic); if (page is null) return 0; try { for (var i = 0; i < budget; i++) { if (page.Length > i) return i; } } finally { _pool.PutFullPage(page, allowDirect: false); } return budget;")]
+    [InlineData("var page = _pool.DevAllocPages(); if (page is null) return -1; switch (budget) { case 0: _pool.RecycleDirect(page); break; case 1: _stack.Receive(page); break; default: _pool.PutPage(page, -1, allowDirect: false); break; } return budget;")]
+    [InlineData("var page = _pool.DevAllocPages(); if (page is null || budget > 3) { _held?.Put(); _held = page; return 0; } _stack.Receive(page); return 1;")]
+    [InlineData("Page? page; while ((page = _pool.DevAllocPages()) is not null) { _pool.RecycleDirect(page); } return 0;")]
+    [InlineData("var page = _pool.AllocFrag(256, out var offset); if (page is null) return 0; var sum = offset; sum += page.Length; _pool.PutFullPage(page, allowDirect: false); return sum;")]
+    [InlineData("foreach (var page in _list) { budget += page.Length; } return budget;")]
+    [InlineData("var page = _pool.DevAllocPages(); if (page is null) return 0; lock (_stack) { budget = budget > 0 ? page.Length : 0; } _ring[0] = page; return budget;")]
+    public void Accepts_correct_driver_shapes(string body) => Assert.True(Proves(body));
+
+    [Theory]
+    [InlineData("var page = _pool.DevAllocPages(); if (budget < 0) return -1; _pool.RecycleDirect(page); return 0;")] // leak on an early return
+    [InlineData("var page = _pool.DevAllocPages(); _pool.RecycleDirect(page); _pool.RecycleDirect(page); return 0;")] // double put
+    [InlineData("var page = _pool.DevAllocPages(); _pool.RecycleDirect(page); return page.Length;")] // use after put
+    [InlineData("var page = _pool.DevAllocPages(); _other.RecycleDirect(page); return 0;")] // wrong pool
+    [InlineData("var page = _pool.DevAllocPages(); _pool.ReleasePage(page); _pool.RecycleDirect(page); return 0;")] // put after release
+    [InlineData("var page = _pool.DevAllocPages(); page = _pool.DevAllocPages(); _pool.RecycleDirect(page); return 0;")] // overwrite
+    [InlineData("while (budget-- > 0) { _pool.DevAllocPages(); } return 0;")] // dropped allocation in a loop
+    [InlineData("var page = _ring[0]; _ring[0] = null; return page is null ? 0 : 1;")] // a cleared slot's page is owned
+    [InlineData("var page = _pool.DevAllocPages(); if (page is null) return 0; try { _stack.Receive(page); } catch { } return 1;")] // a handler starts from the owned page
+    public void Refuses_bodies_the_engine_reports_on(string body) => Assert.False(Proves(body));
+
+    [Theory]
+    [InlineData("var page = _pool.DevAllocPages(); var alias = page; _pool.PutFullPage(alias, allowDirect: false); return 0;")] // alias
+    [InlineData("var page = _pool.DevAllocPages(); object boxed = page; _pool.PutFullPage(page, allowDirect: false); return boxed.GetHashCode();")] // alias through object
+    [InlineData("var page = _pool.DevAllocPages(); System.Action put = () => _pool.PutFullPage(page!, allowDirect: false); put(); return 0;")] // lambda that puts
+    [InlineData("var page = _pool.DevAllocPages(); if (page is null) goto done; _pool.RecycleDirect(page); done: return 0;")] // goto
+    [InlineData("var page = budget > 0 ? _pool.DevAllocPages() : null; _pool.PutPage(page!, -1, allowDirect: false); return 0;")] // page-valued branch
+    public void Leaves_what_it_does_not_model_to_the_engine(string body) => Assert.False(Proves(body));
+
+    private static bool Proves(string body)
+    {
+        var source = $$"""
+            using System.Collections.Generic;
+            using PoolRules.Runtime;
+
+            public sealed class Stack
+            {
+                public void Receive([TakesPageOwnership] Page page) { }
+            }
+
+            public sealed class Queue
+            {
+                private readonly PagePool _pool = null!;
+                private readonly PagePool _other = null!;
+                private readonly Page?[] _ring = new Page?[8];
+                private readonly List<Page> _list = new();
+                private readonly Stack _stack = new();
+                private Page? _held;
+
+                public int Run(int budget)
+                {
+                    {{body}}
+                }
+            }
+            """;
+        var compilation = AllAnalyzers.Compile("Proof", TestReferences.All, ("Queue.cs", source));
+        Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        var tree = compilation.SyntaxTrees.Single();
+        var method = tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>().Single(m => m.Identifier.ValueText == "Run");
+        var model = compilation.GetSemanticModel(tree);
+        var known = KnownSymbols.For(compilation)!;
+        return CleanBodyProof.Holds(known, (IMethodBodyOperation)model.GetOperation(method)!, model.GetDeclaredSymbol(method) as IMethodSymbol);
+    }
+}
