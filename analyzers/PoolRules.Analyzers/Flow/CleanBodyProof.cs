@@ -24,7 +24,11 @@ internal sealed class CleanBodyProof
     // A loop whose state has not settled after this many passes goes to the engine.
     private const int MaxLoopPasses = 4;
 
-    private readonly KnownSymbols _known;
+    // One proof per thread, cleared between bodies: most bodies are small and their dictionaries would be most of the garbage.
+    [ThreadStatic]
+    private static CleanBodyProof? s_spare;
+
+    private KnownSymbols _known;
     private readonly Dictionary<ISymbol, int> _variables = new(SymbolEqualityComparer.Default);
     private readonly Dictionary<IOperation, int> _temps = new();
     private readonly Stack<Value> _receivers = new();
@@ -50,8 +54,37 @@ internal sealed class CleanBodyProof
             IBlockOperation => body,
             _ => null,
         };
+        if (block is null || owner is null)
+        {
+            return false;
+        }
+
         // Iterators fail on their first yield.
-        return block is not null && owner is not null && new CleanBodyProof(known).Prove(block, owner);
+        var proof = s_spare ?? new CleanBodyProof(known);
+        s_spare = null;
+        try
+        {
+            proof.Reset(known);
+            return proof.Prove(block, owner);
+        }
+        finally
+        {
+            s_spare = proof;
+        }
+    }
+
+    private void Reset(KnownSymbols known)
+    {
+        _known = known;
+        _variables.Clear();
+        _temps.Clear();
+        _receivers.Clear();
+        _jumps.Clear();
+        _state = new State();
+        _count = 0;
+        _visits = 0;
+        _tryCatchDepth = 0;
+        _failed = false;
     }
 
     private bool Prove(IOperation block, IMethodSymbol owner)
@@ -1126,6 +1159,11 @@ internal sealed class CleanBodyProof
 
     private Value[] EvalArguments(ImmutableArray<IArgumentOperation> arguments)
     {
+        if (arguments.IsEmpty)
+        {
+            return Array.Empty<Value>();
+        }
+
         var values = new Value[arguments.Length];
         for (var i = 0; i < arguments.Length; i++)
         {

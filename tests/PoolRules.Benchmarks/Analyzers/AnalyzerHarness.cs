@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.IO;
 using System.Linq;
+using System.Runtime;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -79,7 +80,20 @@ public static class AnalyzerHarness
                 concurrentAnalysis: concurrentAnalysis,
                 logAnalyzerExecutionTime: true,
                 reportSuppressedDiagnostics: false));
-        var diagnostics = await withAnalyzers.GetAnalyzerDiagnosticsAsync().ConfigureAwait(false);
+        // Background collections only while the analyzers run: a blocking gen2 collection of the whole compilation lands
+        // in whichever callback allocates at that moment and swings one run by hundreds of milliseconds.
+        var latency = GCSettings.LatencyMode;
+        GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
+        ImmutableArray<Diagnostic> diagnostics;
+        try
+        {
+            diagnostics = await withAnalyzers.GetAnalyzerDiagnosticsAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            GCSettings.LatencyMode = latency;
+        }
+
         var perAnalyzer = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
         foreach (var analyzer in analyzers)
         {
