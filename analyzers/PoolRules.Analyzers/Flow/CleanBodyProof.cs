@@ -21,6 +21,9 @@ internal sealed class CleanBodyProof
     // Operations visited before the proof gives up on a body (nested loops re-walk their bodies).
     private const int MaxVisits = 20000;
 
+    // Pages tracked in one body before the proof leaves it to the engine: a state is one byte per page in two longs.
+    private const int MaxTracked = 16;
+
     // A loop whose state has not settled after this many passes goes to the engine.
     private const int MaxLoopPasses = 4;
 
@@ -29,12 +32,17 @@ internal sealed class CleanBodyProof
     private static CleanBodyProof? s_spare;
 
     private KnownSymbols _known;
-    private readonly Dictionary<ISymbol, int> _variables = new(SymbolEqualityComparer.Default);
-    private readonly Dictionary<IOperation, int> _temps = new();
+    // What each tracked page id stands for: a variable (its symbol) or a temp (the operation that made it). Bodies
+    // track a handful, so a list searched by reference beats hashing operations that were never hashed before.
+    private readonly List<object> _keys = new();
+
+    // Per id, for the whole body rather than per path: the pool an owned page came from and the slot a borrowed one was
+    // read from. Two different values merge into MixedPools / AnySlot, which only makes the proof give up more often.
+    private readonly List<object?> _pools = new();
+    private readonly List<string?> _slots = new();
     private readonly Stack<Value> _receivers = new();
-    private List<Jump> _jumps = new();
-    private State _state = new();
-    private int _count;
+    private readonly List<Jump> _jumps = new();
+    private State _state;
     private int _visits;
     private int _tryCatchDepth;
     private bool _failed;
@@ -76,12 +84,12 @@ internal sealed class CleanBodyProof
     private void Reset(KnownSymbols known)
     {
         _known = known;
-        _variables.Clear();
-        _temps.Clear();
+        _keys.Clear();
+        _pools.Clear();
+        _slots.Clear();
         _receivers.Clear();
         _jumps.Clear();
         _state = new State();
-        _count = 0;
         _visits = 0;
         _tryCatchDepth = 0;
         _failed = false;
@@ -99,7 +107,7 @@ internal sealed class CleanBodyProof
                 }
 
                 var id = Variable(parameter);
-                _state.Set(id, new Entry(Mask.Borrowed | Mask.Null, null, null));
+                _state.Set(id, Mask.Borrowed | Mask.Null);
             }
         }
 
@@ -149,10 +157,12 @@ internal sealed class CleanBodyProof
             return;
         }
 
-        switch (operation)
+        // By kind: a type switch would test each statement against every interface in turn.
+        switch (operation.Kind)
         {
-            case IBlockOperation block:
-                var start = _count;
+            case OperationKind.Block:
+                var block = (IBlockOperation)operation;
+                var start = _keys.Count;
                 foreach (var statement in block.Operations)
                 {
                     Statement(statement);
@@ -160,38 +170,41 @@ internal sealed class CleanBodyProof
 
                 ScopeEnds(_state, start);
                 break;
-            case IExpressionStatementOperation expression:
-                _ = Eval(expression.Operation);
+            case OperationKind.ExpressionStatement:
+                _ = Eval(((IExpressionStatementOperation)operation).Operation);
                 break;
-            case IVariableDeclarationGroupOperation group:
-                foreach (var declaration in group.Declarations)
+            case OperationKind.VariableDeclarationGroup:
+                foreach (var declaration in ((IVariableDeclarationGroupOperation)operation).Declarations)
                 {
                     Declaration(declaration);
                 }
 
                 break;
-            case IReturnOperation { Kind: OperationKind.Return } returned:
+            case OperationKind.Return:
+                var returned = (IReturnOperation)operation;
                 var value = Eval(returned.ReturnedValue);
                 Use(value);
                 HandOn(value);
                 AddJump(JumpKind.Return, null);
                 break;
-            case IBranchOperation { BranchKind: BranchKind.Break or BranchKind.Continue } branch:
+            case OperationKind.Branch when ((IBranchOperation)operation).BranchKind is BranchKind.Break or BranchKind.Continue:
+                var branch = (IBranchOperation)operation;
                 AddJump(branch.BranchKind == BranchKind.Break ? JumpKind.Break : JumpKind.Continue, branch.Target);
                 break;
-            case IConditionalOperation conditional:
-                If(conditional);
+            case OperationKind.Conditional:
+                If((IConditionalOperation)operation);
                 break;
-            case ILoopOperation loop:
-                Loop(loop);
+            case OperationKind.Loop:
+                Loop((ILoopOperation)operation);
                 break;
-            case ISwitchOperation @switch:
-                Switch(@switch);
+            case OperationKind.Switch:
+                Switch((ISwitchOperation)operation);
                 break;
-            case ITryOperation @try:
-                Try(@try);
+            case OperationKind.Try:
+                Try((ITryOperation)operation);
                 break;
-            case IUsingOperation @using:
+            case OperationKind.Using:
+                var @using = (IUsingOperation)operation;
                 if (@using.Resources is IVariableDeclarationGroupOperation resources)
                 {
                     Statement(resources);
@@ -203,14 +216,16 @@ internal sealed class CleanBodyProof
 
                 Statement(@using.Body);
                 break;
-            case IUsingDeclarationOperation usingDeclaration:
-                Statement(usingDeclaration.DeclarationGroup);
+            case OperationKind.UsingDeclaration:
+                Statement(((IUsingDeclarationOperation)operation).DeclarationGroup);
                 break;
-            case ILockOperation @lock:
+            case OperationKind.Lock:
+                var @lock = (ILockOperation)operation;
                 _ = Eval(@lock.LockedValue);
                 Statement(@lock.Body);
                 break;
-            case ILocalFunctionOperation localFunction:
+            case OperationKind.LocalFunction:
+                var localFunction = (ILocalFunctionOperation)operation;
                 // Analysed on its own graph by the engine when it touches pages; the proof leaves such bodies to it.
                 if (TouchesPages(localFunction.Syntax, localFunction.Symbol))
                 {
@@ -218,7 +233,7 @@ internal sealed class CleanBodyProof
                 }
 
                 break;
-            case IEmptyOperation:
+            case OperationKind.Empty:
                 break;
             default:
                 // goto, labels, yield, stackalloc statements, anything new: the engine decides.
@@ -286,26 +301,24 @@ internal sealed class CleanBodyProof
         }
 
         var head = _state;
-        var loopStart = _count;
-        var outer = _jumps;
+        var loopStart = _keys.Count;
+        var mark = _jumps.Count;
         for (var pass = 0; pass < MaxLoopPasses && !_failed; pass++)
         {
-            _jumps = new List<Jump>();
-            var exits = new List<State>();
-            State bodyIn;
+            _jumps.RemoveRange(mark, _jumps.Count - mark);
+            var exits = State.Dead;
             if (conditionFirst)
             {
-                _state = head.Clone();
-                var (whenTrue, whenFalse) = loop is IForEachLoopOperation ? (_state, _state.Clone()) : Condition(condition);
-                exits.Add(whenFalse);
-                bodyIn = whenTrue;
+                _state = head;
+                var (whenTrue, whenFalse) = loop is IForEachLoopOperation ? (_state, _state) : Condition(condition);
+                exits = whenFalse;
+                _state = whenTrue;
             }
             else
             {
-                bodyIn = head.Clone();
+                _state = head;
             }
 
-            _state = bodyIn;
             if (loop is IForEachLoopOperation forEachLoop)
             {
                 LoopVariable(forEachLoop);
@@ -313,15 +326,15 @@ internal sealed class CleanBodyProof
 
             Statement(loop.Body);
             var back = _state;
-            foreach (var jump in _jumps)
+            for (var i = mark; i < _jumps.Count; i++)
             {
-                if (SymbolEqualityComparer.Default.Equals(jump.Target, loop.ContinueLabel))
+                if (SymbolEqualityComparer.Default.Equals(_jumps[i].Target, loop.ContinueLabel))
                 {
-                    back = State.Join(back, jump.State);
+                    back = State.Join(back, _jumps[i].State);
                 }
-                else if (SymbolEqualityComparer.Default.Equals(jump.Target, loop.ExitLabel))
+                else if (SymbolEqualityComparer.Default.Equals(_jumps[i].Target, loop.ExitLabel))
                 {
-                    exits.Add(jump.State);
+                    exits = State.Join(exits, _jumps[i].State);
                 }
             }
 
@@ -337,7 +350,7 @@ internal sealed class CleanBodyProof
             if (!conditionFirst)
             {
                 var (whenTrue, whenFalse) = Condition(condition);
-                exits.Add(whenFalse);
+                exits = State.Join(exits, whenFalse);
                 _state = whenTrue;
             }
 
@@ -346,17 +359,9 @@ internal sealed class CleanBodyProof
             var next = State.Join(head, _state);
             if (next.SameAs(head))
             {
-                foreach (var jump in _jumps)
-                {
-                    if (!SymbolEqualityComparer.Default.Equals(jump.Target, loop.ContinueLabel)
-                        && !SymbolEqualityComparer.Default.Equals(jump.Target, loop.ExitLabel))
-                    {
-                        outer.Add(jump);
-                    }
-                }
-
-                _jumps = outer;
-                _state = State.Join(exits);
+                // Breaks and continues of this loop end here; returns, throws and outer jumps go on.
+                KeepJumps(mark, loop.ContinueLabel, loop.ExitLabel);
+                _state = exits;
                 ScopeEnds(_state, loopStart);
                 return;
             }
@@ -364,8 +369,23 @@ internal sealed class CleanBodyProof
             head = next;
         }
 
-        _jumps = outer;
         Fail();
+    }
+
+    /// <summary>Drops the jumps from <paramref name="mark"/> on that target either label; the others stay, in order.</summary>
+    private void KeepJumps(int mark, ILabelSymbol? first, ILabelSymbol? second)
+    {
+        var kept = mark;
+        for (var i = mark; i < _jumps.Count; i++)
+        {
+            var target = _jumps[i].Target;
+            if (target is null || !(SymbolEqualityComparer.Default.Equals(target, first) || SymbolEqualityComparer.Default.Equals(target, second)))
+            {
+                _jumps[kept++] = _jumps[i];
+            }
+        }
+
+        _jumps.RemoveRange(kept, _jumps.Count - kept);
     }
 
     private void LoopVariable(IForEachLoopOperation loop)
@@ -379,7 +399,7 @@ internal sealed class CleanBodyProof
                 Fail();
             }
 
-            _state.Set(id, new Entry(Mask.Borrowed | Mask.Null, null, AnySlot));
+            Mark(id, Mask.Borrowed | Mask.Null, null, AnySlot);
         }
         else if (loop.LoopControlVariable is not IVariableDeclaratorOperation || MentionsPage(loop.Collection))
         {
@@ -397,15 +417,14 @@ internal sealed class CleanBodyProof
             return;
         }
 
-        var start = _count;
+        var start = _keys.Count;
         var entry = _state;
-        var outer = _jumps;
-        _jumps = new List<Jump>();
-        var ends = new List<State>();
+        var mark = _jumps.Count;
+        var ends = State.Dead;
         var hasDefault = false;
         foreach (var section in @switch.Cases)
         {
-            _state = entry.Clone();
+            _state = entry;
             foreach (var clause in section.Clauses)
             {
                 switch (clause)
@@ -440,28 +459,24 @@ internal sealed class CleanBodyProof
                 Statement(statement);
             }
 
-            ends.Add(_state);
+            ends = State.Join(ends, _state);
         }
 
         if (!hasDefault)
         {
-            ends.Add(entry);
+            ends = State.Join(ends, entry);
         }
 
-        foreach (var jump in _jumps)
+        for (var i = mark; i < _jumps.Count; i++)
         {
-            if (jump.Kind == JumpKind.Break && SymbolEqualityComparer.Default.Equals(jump.Target, @switch.ExitLabel))
+            if (SymbolEqualityComparer.Default.Equals(_jumps[i].Target, @switch.ExitLabel))
             {
-                ends.Add(jump.State);
-            }
-            else
-            {
-                outer.Add(jump);
+                ends = State.Join(ends, _jumps[i].State);
             }
         }
 
-        _jumps = outer;
-        _state = State.Join(ends);
+        KeepJumps(mark, @switch.ExitLabel, null);
+        _state = ends;
         ScopeEnds(_state, start);
     }
 
@@ -473,9 +488,8 @@ internal sealed class CleanBodyProof
             return;
         }
 
-        var entry = _state.Clone();
-        var outer = _jumps;
-        _jumps = new List<Jump>();
+        var entry = _state;
+        var mark = _jumps.Count;
         var hasCatch = !@try.Catches.IsEmpty;
         if (hasCatch)
         {
@@ -488,12 +502,12 @@ internal sealed class CleanBodyProof
             _tryCatchDepth--;
         }
 
-        var ends = new List<State> { _state };
+        var ends = _state;
 
         // Implicit exceptions are not exits for the engine: a handler starts from the state the try began with.
         foreach (var handler in @try.Catches)
         {
-            _state = entry.Clone();
+            _state = entry;
             if (handler.ExceptionDeclarationOrExpression is IVariableDeclaratorOperation or null)
             {
                 _ = Eval(handler.Filter);
@@ -504,26 +518,22 @@ internal sealed class CleanBodyProof
                 Fail();
             }
 
-            ends.Add(_state);
+            ends = State.Join(ends, _state);
         }
 
-        var inside = _jumps;
-        _jumps = outer;
-        var normal = State.Join(ends);
         if (@try.Finally is not { } @finally)
         {
-            _jumps.AddRange(inside);
-            _state = normal;
+            _state = ends;
             return;
         }
 
         // The finally runs on every way out of the try: each jump that leaves it, and last its normal end.
-        foreach (var jump in inside)
+        for (var i = mark; i < _jumps.Count && !_failed; i++)
         {
-            _jumps.Add(new Jump(jump.Kind, jump.Target, Finally(@finally, jump.State)));
+            _jumps[i] = _jumps[i].With(Finally(@finally, _jumps[i].State));
         }
 
-        _state = Finally(@finally, normal);
+        _state = Finally(@finally, ends);
     }
 
     private State Finally(IBlockOperation @finally, State state)
@@ -533,16 +543,16 @@ internal sealed class CleanBodyProof
             return state;
         }
 
-        var saved = _jumps;
-        _jumps = new List<Jump>();
-        _state = state.Clone();
+        var mark = _jumps.Count;
+        _state = state;
         Statement(@finally);
-        if (_jumps.Count > 0)
+        if (_jumps.Count > mark)
         {
+            // A jump out of a finally block.
             Fail();
+            _jumps.RemoveRange(mark, _jumps.Count - mark);
         }
 
-        _jumps = saved;
         return _state;
     }
 
@@ -566,23 +576,7 @@ internal sealed class CleanBodyProof
         }
     }
 
-    private static bool NothingOwned(State state, int firstId)
-    {
-        if (state.Unreachable)
-        {
-            return true;
-        }
-
-        for (var id = firstId; id < state.Length; id++)
-        {
-            if (Has(state.Get(id), Mask.Owned))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    private static bool NothingOwned(State state, int firstId) => !state.AnyOwned(firstId);
 
     // ---- conditions ----------------------------------------------------------------------------------------------
 
@@ -624,33 +618,33 @@ internal sealed class CleanBodyProof
                 return Refine(valueId, whenTrue, whenFalse);
             default:
                 _ = Eval(condition);
-                return (_state, _state.Clone());
+                return (_state, _state);
         }
     }
 
     private (State WhenTrue, State WhenFalse) Refine(int id, Nullness whenTrue, Nullness whenFalse)
     {
         var trueState = _state;
-        var falseState = _state.Clone();
+        var falseState = _state;
         if (id >= 0)
         {
-            Narrow(trueState, id, whenTrue);
-            Narrow(falseState, id, whenFalse);
+            Narrow(ref trueState, id, whenTrue);
+            Narrow(ref falseState, id, whenFalse);
         }
 
         return (trueState, falseState);
     }
 
-    private static void Narrow(State state, int id, Nullness nullness)
+    private static void Narrow(ref State state, int id, Nullness nullness)
     {
-        var entry = state.Get(id);
+        var mask = state.Get(id);
         switch (nullness)
         {
             case Nullness.Null:
-                state.Set(id, entry.WithMask(entry.Mask & Mask.Null));
+                state.Set(id, mask & Mask.Null);
                 break;
             case Nullness.NotNull:
-                state.Set(id, entry.WithMask(entry.Mask & ~Mask.Null));
+                state.Set(id, mask & ~Mask.Null);
                 break;
         }
     }
@@ -756,12 +750,19 @@ internal sealed class CleanBodyProof
             return Value.None;
         }
 
+        if ((int)operation.Kind >= Modelled.Length || !Modelled[(int)operation.Kind])
+        {
+            // Most operations (arithmetic, literals, comparisons) only pass their children's effects on; the type
+            // switch below would test each of them against every case first.
+            return Children(operation);
+        }
+
         switch (operation)
         {
             case ILocalReferenceOperation local:
                 return _known.IsPage(local.Local.Type) ? new Value(Variable(local.Local)) : Value.None;
             case IParameterReferenceOperation parameter:
-                return _known.IsPage(parameter.Parameter.Type) && _variables.TryGetValue(parameter.Parameter, out var parameterId)
+                return _known.IsPage(parameter.Parameter.Type) && IdOf(parameter.Parameter) is var parameterId and >= 0
                     ? new Value(parameterId)
                     : Value.None;
             case IConversionOperation conversion:
@@ -839,7 +840,7 @@ internal sealed class CleanBodyProof
             case ICoalesceAssignmentOperation coalesceAssignment when !_known.IsPage(coalesceAssignment.Type):
                 // `x ??= y`: y runs only on some paths.
                 _ = Eval(coalesceAssignment.Target);
-                var notAssigned = _state.Clone();
+                var notAssigned = _state;
                 _ = Eval(coalesceAssignment.Value);
                 _state = State.Join(_state, notAssigned);
                 return Value.None;
@@ -848,19 +849,48 @@ internal sealed class CleanBodyProof
                 // Aliases the proof does not follow, or holes a handler may skip.
                 return Fail();
             default:
-                if (_known.IsPage(operation.Type))
-                {
-                    // A page-valued operation of a kind the proof does not model (ref locals, with expressions…).
-                    return Fail();
-                }
-
-                foreach (var child in operation.ChildOperations)
-                {
-                    _ = Eval(child);
-                }
-
-                return Value.None;
+                return Children(operation);
         }
+    }
+
+    private Value Children(IOperation operation)
+    {
+        if (operation.Type is { SpecialType: SpecialType.None } type && _known.IsPage(type))
+        {
+            // A page-valued operation of a kind the proof does not model (ref locals, with expressions…).
+            return Fail();
+        }
+
+        foreach (var child in operation.ChildOperations)
+        {
+            _ = Eval(child);
+        }
+
+        return Value.None;
+    }
+
+    /// <summary>The operation kinds <see cref="Eval"/> handles itself; every other kind is <see cref="Children"/>.</summary>
+    private static readonly bool[] Modelled = ModelledKinds(
+        OperationKind.LocalReference, OperationKind.ParameterReference, OperationKind.Conversion, OperationKind.Parenthesized,
+        OperationKind.Literal, OperationKind.DefaultValue, OperationKind.SimpleAssignment, OperationKind.Invocation,
+        OperationKind.ObjectCreation, OperationKind.IsPattern, OperationKind.Binary, OperationKind.FieldReference,
+        OperationKind.PropertyReference, OperationKind.ArrayElementReference, OperationKind.ArrayCreation,
+        OperationKind.ArrayInitializer, OperationKind.Tuple, OperationKind.AnonymousObjectCreation,
+        OperationKind.AnonymousFunction, OperationKind.DelegateCreation, OperationKind.ConditionalAccess,
+        OperationKind.ConditionalAccessInstance, OperationKind.Conditional, OperationKind.Coalesce,
+        OperationKind.SwitchExpression, OperationKind.Throw, OperationKind.CoalesceAssignment,
+        OperationKind.DeconstructionAssignment, OperationKind.DynamicInvocation, OperationKind.DynamicMemberReference,
+        OperationKind.InterpolatedStringHandlerCreation);
+
+    private static bool[] ModelledKinds(params OperationKind[] kinds)
+    {
+        var table = new bool[kinds.Max(k => (int)k) + 1];
+        foreach (var kind in kinds)
+        {
+            table[(int)kind] = true;
+        }
+
+        return table;
     }
 
     private static IAnonymousFunctionOperation? Lambda(IOperation operation) => operation switch
@@ -897,11 +927,11 @@ internal sealed class CleanBodyProof
         }
 
         var receiver = Eval(access.Operation);
-        var whenNull = _state.Clone();
+        var whenNull = _state;
         if (receiver.Id >= 0)
         {
-            Narrow(whenNull, receiver.Id, Nullness.Null);
-            Narrow(_state, receiver.Id, Nullness.NotNull);
+            Narrow(ref whenNull, receiver.Id, Nullness.Null);
+            Narrow(ref _state, receiver.Id, Nullness.NotNull);
         }
 
         _receivers.Push(receiver);
@@ -936,7 +966,7 @@ internal sealed class CleanBodyProof
         }
 
         _ = Eval(coalesce.Value);
-        var skipped = _state.Clone();
+        var skipped = _state;
         _ = Eval(coalesce.WhenNull);
         _state = State.Join(_state, skipped);
         return Value.None;
@@ -950,10 +980,10 @@ internal sealed class CleanBodyProof
         }
 
         var entry = _state;
-        var ends = new List<State>();
+        var ends = State.Dead;
         foreach (var arm in switchExpression.Arms)
         {
-            _state = entry.Clone();
+            _state = entry;
             if (DeclaresPage(arm.Pattern))
             {
                 return Fail();
@@ -961,10 +991,10 @@ internal sealed class CleanBodyProof
 
             _ = Eval(arm.Guard);
             _ = Eval(arm.Value);
-            ends.Add(_state);
+            ends = State.Join(ends, _state);
         }
 
-        _state = State.Join(ends);
+        _state = ends;
         return Value.None;
     }
 
@@ -976,14 +1006,15 @@ internal sealed class CleanBodyProof
             return Value.None;
         }
 
-        return NewTemp(slot, new Entry(Mask.Borrowed | Mask.Null, null, PageFlowRun.SlotKey(slot)));
+        return NewTemp(slot, Mask.Borrowed | Mask.Null, null, PageFlowRun.SlotKey(slot));
     }
 
-    private Value NewTemp(IOperation at, Entry entry)
+    private Value NewTemp(IOperation at, Mask mask, object? pool, string? slot)
     {
-        if (!_temps.TryGetValue(at, out var id))
+        var id = _keys.IndexOf(at);
+        if (id < 0)
         {
-            _temps[at] = id = _count++;
+            id = NewId(at);
         }
         else if (Has(_state.Get(id), Mask.Owned))
         {
@@ -991,7 +1022,7 @@ internal sealed class CleanBodyProof
             return Fail();
         }
 
-        _state.Set(id, entry);
+        Mark(id, mask, pool, slot);
         return new Value(id);
     }
 
@@ -1065,16 +1096,20 @@ internal sealed class CleanBodyProof
     private Value AssignLocal(ISymbol symbol, Value value)
     {
         var id = Variable(symbol);
-        if (Has(_state.Get(id), Mask.Owned) || (value.Id >= 0 && !_temps.ContainsValue(value.Id)))
+        if (Has(_state.Get(id), Mask.Owned) || (value.Id >= 0 && _keys[value.Id] is not IOperation))
         {
             // An overwrite of an owned page, or a copy of another variable.
             return Fail();
         }
 
-        _state.Set(id, value.Id >= 0 ? _state.Get(value.Id) : default);
         if (value.Id >= 0)
         {
-            _state.Set(value.Id, default);
+            Mark(id, _state.Get(value.Id), _pools[value.Id], _slots[value.Id]);
+            _state.Set(value.Id, Mask.None);
+        }
+        else
+        {
+            _state.Set(id, Mask.None);
         }
 
         return new Value(id);
@@ -1092,7 +1127,7 @@ internal sealed class CleanBodyProof
             {
                 case "AllocPages" or "DevAllocPages" or "AllocFrag":
                     ClearOutArguments(invocation.Arguments);
-                    return NewTemp(invocation, new Entry(Mask.Owned | Mask.Null, PoolKeys.Of(invocation.Instance, _known)?.Key ?? NoPool, null));
+                    return NewTemp(invocation, Mask.Owned | Mask.Null, invocation.Instance, null);
                 case "PutPage" or "PutFullPage" or "RecycleDirect":
                     Release(PageArgument(invocation.Arguments, args), Mask.Gone, invocation.Instance, dropped: false);
                     return Value.None;
@@ -1154,7 +1189,7 @@ internal sealed class CleanBodyProof
         }
 
         var owned = _known.Flow.ReturnsOwnedPage(method, null);
-        return NewTemp(invocation, new Entry(owned ? Mask.Owned | Mask.Null : Mask.Borrowed | Mask.Null, owned ? NoPool : null, null));
+        return NewTemp(invocation, owned ? Mask.Owned | Mask.Null : Mask.Borrowed | Mask.Null, owned ? NoPool : null, null);
     }
 
     private Value[] EvalArguments(ImmutableArray<IArgumentOperation> arguments)
@@ -1281,10 +1316,10 @@ internal sealed class CleanBodyProof
     {
         if (value.Id >= 0)
         {
-            var entry = _state.Get(value.Id);
-            if (Has(entry, Mask.Owned))
+            var mask = _state.Get(value.Id);
+            if (Has(mask, Mask.Owned))
             {
-                _state.Set(value.Id, entry.WithMask((entry.Mask & ~Mask.Owned) | Mask.HandedOn));
+                _state.Set(value.Id, (mask & ~Mask.Owned) | Mask.HandedOn);
             }
         }
     }
@@ -1296,22 +1331,22 @@ internal sealed class CleanBodyProof
             return;
         }
 
-        var entry = _state.Get(value.Id);
-        if (Has(entry, Mask.Gone) || (Has(entry, Mask.Released) && !dropped))
+        var mask = _state.Get(value.Id);
+        if (Has(mask, Mask.Gone) || (Has(mask, Mask.Released) && !dropped))
         {
             // A second put, or a put after a release: PP0002 (Page.Put() after ReleasePage is the correct drop).
             Fail();
             return;
         }
 
-        if (pool is not null && Has(entry, Mask.Owned) && entry.Pool is { } from && from != NoPool
-            && (from == MixedPools || (PoolKeys.Of(pool, _known)?.Key is { } to && to != from)))
+        if (pool is not null && Has(mask, Mask.Owned) && _pools[value.Id] is { } from && !ReferenceEquals(from, NoPool)
+            && (ReferenceEquals(from, MixedPools) || !SamePool((IOperation)from, pool, orUnnamed: true)))
         {
             Fail();
             return;
         }
 
-        _state.Set(value.Id, new Entry(now, null, null));
+        _state.Set(value.Id, now);
     }
 
     /// <summary>The drain idiom: a page read from a slot that is then overwritten belongs to this method from the read on.</summary>
@@ -1322,25 +1357,80 @@ internal sealed class CleanBodyProof
             return;
         }
 
-        for (var id = 0; id < _state.Length; id++)
+        for (var id = 0; id < _keys.Count; id++)
         {
-            var entry = _state.Get(id);
-            if (Has(entry, Mask.Borrowed) && entry.Slot is { } slot && (slot == key || ReferenceEquals(slot, AnySlot)))
+            var mask = _state.Get(id);
+            if (Has(mask, Mask.Borrowed) && _slots[id] is { } slot && (slot == key || ReferenceEquals(slot, AnySlot)))
             {
-                _state.Set(id, new Entry((entry.Mask & ~Mask.Borrowed) | Mask.Owned, NoPool, entry.Slot));
+                Mark(id, (mask & ~Mask.Borrowed) | Mask.Owned, NoPool, null);
             }
         }
     }
 
     private int Variable(ISymbol symbol)
     {
-        if (!_variables.TryGetValue(symbol, out var id))
+        var id = IdOf(symbol);
+        return id >= 0 ? id : NewId(symbol);
+    }
+
+    private int IdOf(ISymbol symbol)
+    {
+        for (var id = 0; id < _keys.Count; id++)
         {
-            _variables[symbol] = id = _count++;
+            if (_keys[id] is ISymbol known && SymbolEqualityComparer.Default.Equals(known, symbol))
+            {
+                return id;
+            }
         }
 
-        return id;
+        return -1;
     }
+
+    private int NewId(object key)
+    {
+        if (_keys.Count >= MaxTracked)
+        {
+            Fail();
+        }
+
+        _keys.Add(key);
+        _pools.Add(null);
+        _slots.Add(null);
+        return _keys.Count - 1;
+    }
+
+    /// <summary>Sets a page's state on this path and merges its pool and slot into the body-wide ones.</summary>
+    private void Mark(int id, Mask mask, object? pool, string? slot)
+    {
+        _state.Set(id, mask);
+        var known = _pools[id];
+        _pools[id] = known is null ? pool
+            : pool is null || ReferenceEquals(known, pool) ? known
+            : known is IOperation a && pool is IOperation b && SamePool(a, b, orUnnamed: false) ? known
+            : MixedPools;
+        _slots[id] = Merge(_slots[id], slot, AnySlot);
+    }
+
+    /// <summary>
+    /// Whether two pool receivers name the same pool as PP0008 keys them. The usual `_pool` field of this object is
+    /// answered without building keys; <paramref name="orUnnamed"/> also accepts a receiver with no key (no check).
+    /// </summary>
+    private bool SamePool(IOperation a, IOperation b, bool orUnnamed)
+    {
+        if (a is IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } fieldA
+            && b is IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } fieldB
+            && SymbolEqualityComparer.Default.Equals(fieldA.Field, fieldB.Field))
+        {
+            return true;
+        }
+
+        var keyA = PoolKeys.Of(a, _known)?.Key;
+        var keyB = PoolKeys.Of(b, _known)?.Key;
+        return keyA is null || keyB is null ? orUnnamed : keyA == keyB;
+    }
+
+    private static string? Merge(string? known, string? added, string conflict) =>
+        added is null || known == added ? known : known is null ? added : conflict;
 
     private Value Fail()
     {
@@ -1349,15 +1439,15 @@ internal sealed class CleanBodyProof
         return Value.None;
     }
 
-    private static bool Has(Entry entry, Mask mask) => (entry.Mask & mask) != 0;
+    private static bool Has(Mask mask, Mask flag) => (mask & flag) != 0;
 
     // ---- lattice -------------------------------------------------------------------------------------------------
 
-    /// <summary>Pool key of a page whose pool is unknown (no PP0008 check can fire for it).</summary>
-    private const string NoPool = "";
+    /// <summary>Pool of a page whose pool is unknown (no PP0008 check can fire for it).</summary>
+    private static readonly object NoPool = new();
 
-    /// <summary>Pool key after a join of pages from different pools: any put to a named pool gives up.</summary>
-    private static readonly string MixedPools = new('\u0001', 1);
+    /// <summary>Pool of a page that came from different pools on different paths: any put to a named pool gives up.</summary>
+    private static readonly object MixedPools = new();
 
     /// <summary>Slot key of a page that may come from any slot: clearing any slot may make it owned.</summary>
     private static readonly string AnySlot = new('\u0002', 1);
@@ -1391,43 +1481,6 @@ internal sealed class CleanBodyProof
         Continue,
     }
 
-    private readonly struct Entry : IEquatable<Entry>
-    {
-        public Entry(Mask mask, string? pool, string? slot)
-        {
-            Mask = mask;
-            Pool = pool;
-            Slot = slot;
-        }
-
-        public Mask Mask { get; }
-
-        /// <summary>The pool key of an owned page, for the PP0008 check.</summary>
-        public string? Pool { get; }
-
-        /// <summary>The slot a borrowed page was read from, for the drain idiom.</summary>
-        public string? Slot { get; }
-
-        public static bool operator ==(Entry left, Entry right) => left.Equals(right);
-
-        public static bool operator !=(Entry left, Entry right) => !left.Equals(right);
-
-        public static Entry Join(Entry a, Entry b)
-        {
-            var pool = !Has(a, Mask.Owned) ? b.Pool : !Has(b, Mask.Owned) ? a.Pool : a.Pool == b.Pool ? a.Pool : MixedPools;
-            var slot = !Has(a, Mask.Borrowed) ? b.Slot : !Has(b, Mask.Borrowed) ? a.Slot : a.Slot == b.Slot ? a.Slot : AnySlot;
-            return new Entry(a.Mask | b.Mask, pool, slot);
-        }
-
-        public Entry WithMask(Mask mask) => new(mask, Pool, Slot);
-
-        public bool Equals(Entry other) => Mask == other.Mask && Pool == other.Pool && Slot == other.Slot;
-
-        public override bool Equals(object? obj) => obj is Entry other && Equals(other);
-
-        public override int GetHashCode() => ((int)Mask * 397) ^ (Pool?.GetHashCode() ?? 0) ^ (Slot?.GetHashCode() ?? 0);
-    }
-
     private readonly struct Value
     {
         public static readonly Value None = new(-1);
@@ -1441,7 +1494,7 @@ internal sealed class CleanBodyProof
         public int Id { get; }
     }
 
-    private sealed class Jump
+    private readonly struct Jump
     {
         public Jump(JumpKind kind, ILabelSymbol? target, State state)
         {
@@ -1455,87 +1508,63 @@ internal sealed class CleanBodyProof
         public ILabelSymbol? Target { get; }
 
         public State State { get; }
+
+        public Jump With(State state) => new(Kind, Target, state);
     }
 
-    /// <summary>One program point: the possible states of every tracked page, by id; unreachable after a jump.</summary>
-    private sealed class State
+    /// <summary>One program point: the possible states of every tracked page, a byte per id; unreachable after a jump.</summary>
+    private struct State
     {
-        public static readonly State Dead = new() { Unreachable = true };
+        private ulong _low;
+        private ulong _high;
 
-        private Entry[] _entries = Array.Empty<Entry>();
+        public static State Dead => new() { Unreachable = true };
 
         public bool Unreachable { get; private set; }
 
-        public int Length => _entries.Length;
+        public readonly Mask Get(int id) => (Mask)(byte)((id < 8 ? _low : _high) >> ((id & 7) * 8));
 
-        public Entry Get(int id) => id < _entries.Length ? _entries[id] : default;
-
-        public void Set(int id, Entry entry)
+        public void Set(int id, Mask mask)
         {
             if (Unreachable)
             {
                 return;
             }
 
-            if (id >= _entries.Length)
+            var shift = (id & 7) * 8;
+            var bits = (ulong)(byte)mask << shift;
+            var keep = ~(0xFFUL << shift);
+            if (id < 8)
             {
-                Array.Resize(ref _entries, Math.Max(id + 1, _entries.Length * 2));
+                _low = (_low & keep) | bits;
             }
-
-            _entries[id] = entry;
+            else
+            {
+                _high = (_high & keep) | bits;
+            }
         }
 
-        public State Clone() => Unreachable ? this : new State { _entries = (Entry[])_entries.Clone() };
-
-        public bool SameAs(State other)
+        public readonly bool AnyOwned(int firstId)
         {
-            if (Unreachable || other.Unreachable)
+            if (Unreachable)
             {
-                return Unreachable == other.Unreachable;
+                return false;
             }
 
-            var length = Math.Max(Length, other.Length);
-            for (var id = 0; id < length; id++)
+            for (var id = firstId; id < MaxTracked; id++)
             {
-                if (Get(id) != other.Get(id))
+                if ((Get(id) & Mask.Owned) != 0)
                 {
-                    return false;
+                    return true;
                 }
             }
 
-            return true;
+            return false;
         }
 
-        public static State Join(State a, State b)
-        {
-            if (a.Unreachable)
-            {
-                return b;
-            }
+        public readonly bool SameAs(State other) => Unreachable == other.Unreachable && _low == other._low && _high == other._high;
 
-            if (b.Unreachable)
-            {
-                return a;
-            }
-
-            var joined = new State { _entries = new Entry[Math.Max(a.Length, b.Length)] };
-            for (var id = 0; id < joined._entries.Length; id++)
-            {
-                joined._entries[id] = Entry.Join(a.Get(id), b.Get(id));
-            }
-
-            return joined;
-        }
-
-        public static State Join(List<State> states)
-        {
-            var result = Dead;
-            foreach (var state in states)
-            {
-                result = Join(result, state);
-            }
-
-            return result;
-        }
+        public static State Join(State a, State b) =>
+            a.Unreachable ? b : b.Unreachable ? a : new State { _low = a._low | b._low, _high = a._high | b._high };
     }
 }
