@@ -5,6 +5,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Text;
 
 namespace PoolRules.Analyzers;
 
@@ -46,7 +47,8 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
             {
                 foreach (var root in block.OperationBlocks)
                 {
-                    if (root is IBlockOperation or IMethodBodyOperation or IConstructorBodyOperation)
+                    // The syntax pre-filter runs before any per-body state is allocated: most bodies stop there.
+                    if (root is IBlockOperation or IMethodBodyOperation or IConstructorBodyOperation && BodyAnalysis.MayConcernPools(root.Syntax))
                     {
                         new BodyAnalysis(known, block, root).Run();
                     }
@@ -97,11 +99,6 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
 
         private void Analyze()
         {
-            if (!MayConcernPools(_root.Syntax))
-            {
-                return;
-            }
-
             foreach (var operation in _root.Descendants())
             {
                 switch (operation)
@@ -286,8 +283,15 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
         /// The syntax pre-filter: a body with no call named Create, Register or RegisterMemoryModel and no array or object
         /// creation cannot create, register or collect a pool, so its operations are not walked.
         /// </summary>
-        private static bool MayConcernPools(SyntaxNode body)
+        public static bool MayConcernPools(SyntaxNode body)
         {
+            if (body.SyntaxTree.TryGetText(out var text) && !TextMentions(text, body.Span))
+            {
+                // Walking the nodes of every body costs more than the rest of this rule; a body whose text has no
+                // "new", "Create" or "Register" cannot hold what the walk looks for.
+                return false;
+            }
+
             foreach (var node in body.DescendantNodes())
             {
                 switch (node)
@@ -312,6 +316,41 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
             }
 
             return false;
+        }
+
+        private static bool TextMentions(SourceText text, TextSpan span)
+        {
+            var end = Math.Min(span.End, text.Length);
+            for (var i = span.Start; i < end; i++)
+            {
+                switch (text[i])
+                {
+                    case 'n' when Matches(text, i, end, "new"):
+                    case 'C' when Matches(text, i, end, "Create"):
+                    case 'R' when Matches(text, i, end, "Register"):
+                        return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static bool Matches(SourceText text, int at, int end, string word)
+        {
+            if (at + word.Length > end)
+            {
+                return false;
+            }
+
+            for (var k = 1; k < word.Length; k++)
+            {
+                if (text[at + k] != word[k])
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
 
         private bool IsPoolCreate(IInvocationOperation invocation) =>

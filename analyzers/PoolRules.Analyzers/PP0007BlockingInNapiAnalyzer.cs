@@ -59,10 +59,11 @@ public sealed class PP0007BlockingInNapiAnalyzer : DiagnosticAnalyzer
     {
         switch (operation)
         {
+            // Most calls and property reads are not blocking: their location is only made for those that are.
             case IInvocationOperation invocation:
-                return (blocking.Describe(invocation), invocation.Syntax.GetLocation());
+                return blocking.Describe(invocation) is { } call ? (call, invocation.Syntax.GetLocation()) : (null, null);
             case IPropertyReferenceOperation property:
-                return (blocking.Describe(property), property.Syntax.GetLocation());
+                return blocking.Describe(property) is { } read ? (read, property.Syntax.GetLocation()) : (null, null);
             case ILockOperation { Syntax: LockStatementSyntax statement }:
                 return ("'lock'", Span(statement, statement.LockKeyword, statement.CloseParenToken));
             case IAwaitOperation await:

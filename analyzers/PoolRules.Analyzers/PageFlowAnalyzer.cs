@@ -42,7 +42,7 @@ public abstract class PageFlowAnalyzer : DiagnosticAnalyzer
                         continue;
                     }
 
-                    var result = known.Flow.Get(operation, block.OwningSymbol as IMethodSymbol, block.GetControlFlowGraph);
+                    var result = known.Flow.Get(operation, block.OwningSymbol as IMethodSymbol, block);
                     if (!ReferenceEquals(result, PageFlowResult.Empty))
                     {
                         Report(block, result);

@@ -6,8 +6,10 @@ using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Text;
 
 namespace PoolRules.Analyzers.Flow;
 
@@ -50,7 +52,8 @@ internal sealed class PageFlowCache
     internal static int CrossChecked => s_crossChecked;
 
     private static int s_crossChecked;
-    private readonly ConcurrentDictionary<SyntaxNode, Lazy<PageFlowResult>> _results = new();
+    // Keyed by where the body is rather than by its node: hashing a node the first time is dear, a tree only once.
+    private readonly ConcurrentDictionary<(SyntaxTree Tree, TextSpan Span, int Kind), PageFlowResult> _results = new();
     private readonly ConcurrentDictionary<IMethodSymbol, ImmutableArray<ParameterSummary>> _summaries = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<IMethodSymbol, bool> _returnsOwned = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<ISymbol, string> _displays = new(SymbolEqualityComparer.Default);
@@ -64,10 +67,17 @@ internal sealed class PageFlowCache
     public string DisplayOf(ISymbol symbol) => _displays.GetOrAdd(symbol, static s => s.ToDisplayString());
 
     /// <summary>The dataflow result for one operation block; the first rule to ask pays for it.</summary>
-    public PageFlowResult Get(IOperation block, IMethodSymbol? owner, Func<IOperation, ControlFlowGraph> getGraph)
+    public PageFlowResult Get(IOperation block, IMethodSymbol? owner, in OperationBlockAnalysisContext context)
     {
-        var lazy = _results.GetOrAdd(block.Syntax, _ => new Lazy<PageFlowResult>(() => Compute(block, owner, getGraph)));
-        return lazy.Value;
+        var key = (block.Syntax.SyntaxTree, block.Syntax.Span, block.Syntax.RawKind);
+        if (_results.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+
+        // Two rules asking at once may both compute it (the results are equal); the first one stored is the one kept.
+        // The context is a struct: its GetControlFlowGraph becomes a delegate (a box) only here.
+        return _results.GetOrAdd(key, Compute(block, owner, context.GetControlFlowGraph));
     }
 
     private PageFlowResult Compute(IOperation block, IMethodSymbol? owner, Func<IOperation, ControlFlowGraph> getGraph)

@@ -695,10 +695,20 @@ internal sealed class NapiContexts
     /// Why <paramref name="node"/> runs after an await of <paramref name="function"/>: one earlier in the text, or one
     /// later in an enclosing loop (the next iteration). Null when no await precedes it.
     /// </summary>
+    private static bool MayAwait(SyntaxNode function) => function switch
+    {
+        BaseMethodDeclarationSyntax method => method.Modifiers.Any(SyntaxKind.AsyncKeyword),
+        LocalFunctionStatementSyntax localFunction => localFunction.Modifiers.Any(SyntaxKind.AsyncKeyword),
+        AnonymousFunctionExpressionSyntax lambda => lambda.AsyncKeyword.IsKind(SyntaxKind.AsyncKeyword),
+        AccessorDeclarationSyntax or BasePropertyDeclarationSyntax => false,
+        _ => true,
+    };
+
     private string? AwaitBefore(SyntaxNode node, SyntaxNode function)
     {
-        // Every question about code in a function walks it; most functions have no await, and need walking once.
-        if (_functionsWithoutAwait.ContainsKey(function))
+        // Every question about code in a function walks it; most functions have no await, and need walking once. Only
+        // an async function (or top-level code) can await at all.
+        if (!MayAwait(function) || _functionsWithoutAwait.ContainsKey(function))
         {
             return null;
         }

@@ -78,6 +78,14 @@ public static class DisposalComparisonReport
         report.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         var growth = new StringBuilder();
         (int Lines, double PoolRules, double Ca2000, double Compile)? previous = null;
+        // A process-wide warm-up at the smallest size, so the first size measured does not carry the JIT's tiering.
+        var warmUp = DriverCodeGenerator.Generate(1, CodeFlavor.Pages);
+        for (var i = 0; i < 2; i++)
+        {
+            await AnalyzerHarness.AnalyzeAsync(Prepared(AnalyzerHarness.Compile(warmUp), cold), AnalyzerHarness.PoolRulesAnalyzers, concurrentAnalysis: concurrent);
+            await AnalyzerHarness.AnalyzeAsync(Prepared(WithCa2000(AnalyzerHarness.Compile(DriverCodeGenerator.Generate(1, CodeFlavor.Disposables))), cold), ca2000, options, concurrent);
+        }
+
         foreach (var scale in scales)
         {
             var pages = DriverCodeGenerator.Generate(scale, CodeFlavor.Pages);
