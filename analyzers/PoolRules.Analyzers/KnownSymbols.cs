@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 
@@ -74,6 +75,17 @@ internal sealed class KnownSymbols
     public bool IsPage(ITypeSymbol? type) => type is not null && SymbolEqualityComparer.Default.Equals(type.OriginalDefinition, Page);
 
     public bool IsPagePool(ITypeSymbol? type) => type is not null && SymbolEqualityComparer.Default.Equals(type.OriginalDefinition, PagePool);
+
+    /// <summary>Add, Enqueue, Push, TryWrite… on a collection of pages keeps the page it is given.</summary>
+    public bool StoresPages(IMethodSymbol method, IOperation? instance)
+    {
+        if (instance?.Type is INamedTypeSymbol receiver && receiver.TypeArguments.Any(IsPage))
+        {
+            return true;
+        }
+
+        return method.ContainingType is { } containing && containing.TypeArguments.Any(IsPage);
+    }
 
     public bool TakesOwnership(IParameterSymbol parameter)
     {

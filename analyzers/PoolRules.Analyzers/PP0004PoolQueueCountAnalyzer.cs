@@ -328,6 +328,8 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
                     case 'n' when Matches(text, i, end, "new"):
                     case 'C' when Matches(text, i, end, "Create"):
                     case 'R' when Matches(text, i, end, "Register"):
+                    case '\\':
+                        // A backslash may be a unicode escape spelling one of the names (\u0043reate).
                         return true;
                 }
             }

@@ -4,6 +4,7 @@ using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
+using static PoolRules.Analyzers.Flow.NullTests;
 
 namespace PoolRules.Analyzers.Flow;
 
@@ -649,42 +650,6 @@ internal sealed class CleanBodyProof
         }
     }
 
-    private static IOperation? NullComparand(IBinaryOperation binary)
-    {
-        if (binary.OperatorKind is not (BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals))
-        {
-            return null;
-        }
-
-        if (IsNullConstant(binary.RightOperand))
-        {
-            return binary.LeftOperand;
-        }
-
-        return IsNullConstant(binary.LeftOperand) ? binary.RightOperand : null;
-    }
-
-    private static bool IsNullConstant(IOperation operation) => operation.ConstantValue.HasValue && operation.ConstantValue.Value is null;
-
-    private static (Nullness WhenTrue, Nullness WhenFalse) PatternNullness(IPatternOperation pattern)
-    {
-        switch (pattern)
-        {
-            case IConstantPatternOperation constant when IsNullConstant(constant.Value):
-                return (Nullness.Null, Nullness.NotNull);
-            case INegatedPatternOperation negated:
-                var (whenTrue, whenFalse) = PatternNullness(negated.Pattern);
-                return (whenFalse, whenTrue);
-            case IDeclarationPatternOperation or ITypePatternOperation:
-                return (Nullness.NotNull, Nullness.Null);
-            case IRecursivePatternOperation recursive:
-                var empty = recursive.PropertySubpatterns.IsEmpty && recursive.DeconstructionSubpatterns.IsEmpty;
-                return (Nullness.NotNull, empty ? Nullness.Null : Nullness.Unknown);
-            default:
-                return (Nullness.Unknown, Nullness.Unknown);
-        }
-    }
-
     private bool DeclaresPage(IOperation? pattern) => Declared(pattern, local => _known.IsPage(local.Type));
 
     private static bool DeclaresAny(IOperation? pattern) => Declared(pattern, static _ => true);
@@ -1218,18 +1183,8 @@ internal sealed class CleanBodyProof
         return values;
     }
 
-    private static Value PageArgument(ImmutableArray<IArgumentOperation> arguments, Value[] values)
-    {
-        for (var i = 0; i < arguments.Length; i++)
-        {
-            if (arguments[i].Parameter?.Ordinal == 0)
-            {
-                return values[i];
-            }
-        }
-
-        return Value.None;
-    }
+    private static Value PageArgument(ImmutableArray<IArgumentOperation> arguments, Value[] values) =>
+        PageFlowRun.PageArgumentIndex(arguments) is var index and >= 0 ? values[index] : Value.None;
 
     private void UseArguments(Value[] values)
     {
@@ -1269,7 +1224,7 @@ internal sealed class CleanBodyProof
             }
 
             Use(value);
-            if (parameter.RefKind == RefKind.Ref || _known.TakesOwnership(parameter) || StoresIntoCollection(method, instance))
+            if (parameter.RefKind == RefKind.Ref || _known.TakesOwnership(parameter) || _known.StoresPages(method, instance))
             {
                 HandOn(value);
                 continue;
@@ -1287,16 +1242,6 @@ internal sealed class CleanBodyProof
         }
 
         ClearOutArguments(arguments);
-    }
-
-    private bool StoresIntoCollection(IMethodSymbol method, IOperation? instance)
-    {
-        if (instance?.Type is INamedTypeSymbol receiver && receiver.TypeArguments.Any(_known.IsPage))
-        {
-            return true;
-        }
-
-        return method.ContainingType is { } containing && containing.TypeArguments.Any(_known.IsPage);
     }
 
     // ---- page transitions ----------------------------------------------------------------------------------------
@@ -1464,13 +1409,6 @@ internal sealed class CleanBodyProof
         Gone = 8,
         Released = 16,
         HandedOn = 32,
-    }
-
-    private enum Nullness
-    {
-        Unknown,
-        Null,
-        NotNull,
     }
 
     private enum JumpKind

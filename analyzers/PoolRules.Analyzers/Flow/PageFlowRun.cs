@@ -6,6 +6,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
+using static PoolRules.Analyzers.Flow.NullTests;
 
 namespace PoolRules.Analyzers.Flow;
 
@@ -926,17 +927,21 @@ internal sealed class PageFlowRun
         return Produce(invocation, _known.Flow.ReturnsOwnedPage(method, _graph) ? PageState.Owned : PageState.Borrowed, null);
     }
 
-    private static SmallSet<int> PageArgument(ImmutableArray<IArgumentOperation> arguments, SmallSet<int>[] refs)
+    private static SmallSet<int> PageArgument(ImmutableArray<IArgumentOperation> arguments, SmallSet<int>[] refs) =>
+        PageArgumentIndex(arguments) is var index and >= 0 ? refs[index] : NoRefs;
+
+    /// <summary>Which argument binds the first parameter (the page of a put or release), whatever order it was written in.</summary>
+    internal static int PageArgumentIndex(ImmutableArray<IArgumentOperation> arguments)
     {
         for (var i = 0; i < arguments.Length; i++)
         {
             if (arguments[i].Parameter?.Ordinal == 0)
             {
-                return refs[i];
+                return i;
             }
         }
 
-        return NoRefs;
+        return -1;
     }
 
     private void UseArguments(ImmutableArray<IArgumentOperation> arguments, SmallSet<int>[] refs)
@@ -977,7 +982,7 @@ internal sealed class PageFlowRun
             }
 
             Use(refs[i], argument.Value);
-            if (parameter.RefKind == RefKind.Ref || _known.TakesOwnership(parameter) || StoresIntoCollection(method, instance))
+            if (parameter.RefKind == RefKind.Ref || _known.TakesOwnership(parameter) || _known.StoresPages(method, instance))
             {
                 HandOn(refs[i], at);
                 continue;
@@ -995,17 +1000,6 @@ internal sealed class PageFlowRun
         }
 
         ClearOutArguments(arguments);
-    }
-
-    /// <summary>Add, Enqueue, Push, TryWrite… on a collection of pages keeps the page.</summary>
-    private bool StoresIntoCollection(IMethodSymbol method, IOperation? instance)
-    {
-        if (instance?.Type is INamedTypeSymbol receiver && receiver.TypeArguments.Any(_known.IsPage))
-        {
-            return true;
-        }
-
-        return method.ContainingType is { } containing && containing.TypeArguments.Any(_known.IsPage);
     }
 
     private void Share(SmallSet<int> refs, IOperation at)
@@ -1122,31 +1116,6 @@ internal sealed class PageFlowRun
 
     // ---- branch refinement ---------------------------------------------------------------------------------------
 
-    private enum Nullness
-    {
-        Unknown,
-        Null,
-        NotNull,
-    }
-
-    private static IOperation? NullComparand(IBinaryOperation binary)
-    {
-        if (binary.OperatorKind is not (BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals))
-        {
-            return null;
-        }
-
-        if (IsNullConstant(binary.RightOperand))
-        {
-            return binary.LeftOperand;
-        }
-
-        return IsNullConstant(binary.LeftOperand) ? binary.RightOperand : null;
-    }
-
-    private static bool IsNullConstant(IOperation operation) =>
-        operation.ConstantValue.HasValue && operation.ConstantValue.Value is null;
-
     private static IOperation Unwrap(IOperation operation) => operation is IConversionOperation conversion ? Unwrap(conversion.Operand) : operation;
 
     /// <summary>Recognises a null test; the operation whose refs were recorded, and what each outcome says about them.</summary>
@@ -1179,25 +1148,6 @@ internal sealed class PageFlowRun
                 return whenTrue != Nullness.Unknown || whenFalse != Nullness.Unknown;
             default:
                 return false;
-        }
-    }
-
-    private static (Nullness WhenTrue, Nullness WhenFalse) PatternNullness(IPatternOperation pattern)
-    {
-        switch (pattern)
-        {
-            case IConstantPatternOperation constant when IsNullConstant(constant.Value):
-                return (Nullness.Null, Nullness.NotNull);
-            case INegatedPatternOperation negated:
-                var (whenTrue, whenFalse) = PatternNullness(negated.Pattern);
-                return (whenFalse, whenTrue);
-            case IDeclarationPatternOperation or ITypePatternOperation:
-                return (Nullness.NotNull, Nullness.Null);
-            case IRecursivePatternOperation recursive:
-                var empty = recursive.PropertySubpatterns.IsEmpty && recursive.DeconstructionSubpatterns.IsEmpty;
-                return (Nullness.NotNull, empty ? Nullness.Null : Nullness.Unknown);
-            default:
-                return (Nullness.Unknown, Nullness.Unknown);
         }
     }
 

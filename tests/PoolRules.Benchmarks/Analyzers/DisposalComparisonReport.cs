@@ -74,8 +74,8 @@ public static class DisposalComparisonReport
         var report = new StringBuilder();
         report.AppendLine($"PoolRules analyzers (page flavour) vs {ca2000[0].GetType().Name} from Microsoft.CodeAnalysis.NetAnalyzers (IDisposable flavour); median of {runs} runs; times as ReportAnalyzer reports them, {(concurrent ? "concurrent" : "sequential")} analysis, {(cold ? "on a fresh compilation" : "on the compilation just emitted, as in a build")}");
         report.AppendLine();
-        report.AppendLine("| scale | lines | compile+emit ms | PoolRules ms | CA2000 ms | CFG floor ms | PoolRules / CA2000 | PoolRules / compile | CA2000 / compile | PP0001 found / seeded | CA2000 found / seeded | other PP | AD0001 |");
-        report.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        report.AppendLine("| scale | lines | compile+emit ms | PoolRules ms | PoolRules min–max ms | CA2000 ms | CFG floor ms | PoolRules / CA2000 | PoolRules / compile | CA2000 / compile | PP0001 found / seeded | CA2000 found / seeded | other PP | AD0001 |");
+        report.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         var growth = new StringBuilder();
         (int Lines, double PoolRules, double Ca2000, double Compile)? previous = null;
         // A process-wide warm-up at the smallest size, so the first size measured does not carry the JIT's tiering.
@@ -125,7 +125,7 @@ public static class DisposalComparisonReport
             var disposalLeaks = lastDisposables!.Diagnostics.Count(d => d.Id == "CA2000");
             var exceptions = lastPages.Exceptions.Count + lastDisposables.Exceptions.Count;
             report.AppendLine(
-                $"| {scale}x | {pages.Lines:N0} | {compileMs50:F0} | {poolRulesMs:F0} | {ca2000Ms:F0} | {Median(floorTimes):F0} | {poolRulesMs / ca2000Ms:F2} | {poolRulesMs / compileMs50:P1} | {ca2000Ms / compileMs50:P0} | {leaks} / {pages.SeededLeaks} | {disposalLeaks} / {disposables.SeededLeaks} | {others} | {exceptions} |");
+                $"| {scale}x | {pages.Lines:N0} | {compileMs50:F0} | {poolRulesMs:F0} | {poolRules.Min():F0}–{poolRules.Max():F0} | {ca2000Ms:F0} | {Median(floorTimes):F0} | {poolRulesMs / ca2000Ms:F2} | {poolRulesMs / compileMs50:P1} | {ca2000Ms / compileMs50:P0} | {leaks} / {pages.SeededLeaks} | {disposalLeaks} / {disposables.SeededLeaks} | {others} | {exceptions} |");
             if (previous is { } last)
             {
                 growth.AppendLine(
