@@ -28,11 +28,12 @@ internal sealed class CleanBodyProof
     // A loop whose state has not settled after this many passes goes to the engine.
     private const int MaxLoopPasses = 4;
 
-    // One proof per thread, cleared between bodies: most bodies are small and their dictionaries would be most of the garbage.
+    // One proof per thread, cleared between bodies: most bodies are small and their lists would be most of the garbage.
     [ThreadStatic]
     private static CleanBodyProof? s_spare;
 
     private KnownSymbols _known;
+
     // What each tracked page id stands for: a variable (its symbol) or a temp (the operation that made it). Bodies
     // track a handful, so a list searched by reference beats hashing operations that were never hashed before.
     private readonly List<object> _keys = new();

@@ -79,7 +79,8 @@ public sealed class MutationFuzzTests
     public async Task Real_code_that_does_not_use_pages_gets_no_page_diagnostic()
     {
         // Compiled with the runtime referenced, so every analyzer is active: the analyzers' and fixes' own sources
-        // (without their Roslyn references), the benchmarks that do not use the runtime, and the C# that NuGet packages ship.
+        // (without their Roslyn references), the benchmarks that do not use the runtime, the C# that NuGet packages ship,
+        // and the whole Polyfill source package (hundreds of files of someone else's C#).
         var root = MutationFuzzer.RepositoryRoot();
         var fuzzer = new MutationFuzzer(seed: 1, TestReferences.All);
         var sets = new Dictionary<string, IEnumerable<string>>
@@ -89,6 +90,7 @@ public sealed class MutationFuzzTests
             ["benchmarks"] = MutationFuzzer.SourceFiles(Path.Combine(root, "tests", "PoolRules.Benchmarks"))
                 .Where(p => !File.ReadAllText(p).Contains("PoolRules.Runtime", StringComparison.Ordinal)),
             ["nuget"] = MutationFuzzer.SourceFiles(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages")).Take(200),
+            ["polyfill"] = MutationFuzzer.SourceFiles(PolyfillSources()),
         };
 
         var files = 0;
@@ -104,6 +106,16 @@ public sealed class MutationFuzzTests
 
         Assert.True(files > 30, $"only {files} files");
     }
+
+    [Fact]
+    public void The_source_package_is_there_to_be_read() =>
+        Assert.True(MutationFuzzer.SourceFiles(PolyfillSources()).Count() > 100, $"too few .cs files under {PolyfillSources()}");
+
+    /// <summary>Where restore put the Polyfill source package (a build property baked into this assembly).</summary>
+    private static string PolyfillSources() =>
+        typeof(MutationFuzzTests).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "PolyfillSources").Value!;
 
     [Fact]
     public async Task Generated_programs_get_exactly_their_seeded_leaks()
