@@ -24,6 +24,14 @@ public static class Program
             Environment.Exit(0);
         }
 
+        if (args.Length > 0 && args[0] is "analyzer-cost" or "analyzer-vs-ca2000"
+            && !System.Runtime.GCSettings.IsServerGC && Environment.GetEnvironmentVariable("DOTNET_gcServer") is null)
+        {
+            // `dotnet build` runs analyzers inside the compiler server (VBCSCompiler), which runs with server GC: the
+            // analyzer reports measure under the same (DOTNET_gcServer=0 keeps this process's workstation GC instead).
+            Environment.Exit(RunWithServerGc(args));
+        }
+
         if (args.Length > 0 && args[0] == "analyzer-cost")
         {
             Environment.Exit(Analyzers.AnalyzerCostReport.RunAsync(args[1..]).GetAwaiter().GetResult());
@@ -45,5 +53,26 @@ public static class Program
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
+
+    private static int RunWithServerGc(string[] args)
+    {
+        var host = Environment.ProcessPath ?? "dotnet";
+        var start = new System.Diagnostics.ProcessStartInfo(host) { UseShellExecute = false };
+        if (System.IO.Path.GetFileNameWithoutExtension(host) == "dotnet")
+        {
+            // Started as `dotnet PoolRules.Benchmarks.dll`: the child needs the assembly too.
+            start.ArgumentList.Add(typeof(Program).Assembly.Location);
+        }
+
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["DOTNET_gcServer"] = "1";
+        using var child = System.Diagnostics.Process.Start(start)!;
+        child.WaitForExit();
+        return child.ExitCode;
     }
 }

@@ -72,18 +72,21 @@ public static class DisposalComparisonReport
         var floor = ImmutableArray.Create<DiagnosticAnalyzer>(new ControlFlowGraphFloorAnalyzer());
         var options = new DictionaryOptions(Ca2000Options);
         var report = new StringBuilder();
-        report.AppendLine($"PoolRules analyzers (page flavour) vs {ca2000[0].GetType().Name} from Microsoft.CodeAnalysis.NetAnalyzers (IDisposable flavour); median of {runs} runs; times as ReportAnalyzer reports them, {(concurrent ? "concurrent" : "sequential")} analysis, {(cold ? "on a fresh compilation" : "on the compilation just emitted, as in a build")}");
+        report.AppendLine($"PoolRules analyzers (page flavour) vs {ca2000[0].GetType().Name} from Microsoft.CodeAnalysis.NetAnalyzers (IDisposable flavour); median of {runs} runs; times as ReportAnalyzer reports them, {(concurrent ? "concurrent" : "sequential")} analysis, {(cold ? "on a fresh compilation" : "on the compilation just emitted, as in a build")}, {(System.Runtime.GCSettings.IsServerGC ? "server GC (as the compiler server)" : "workstation GC")}");
         report.AppendLine();
         report.AppendLine("| scale | lines | compile+emit ms | PoolRules ms | PoolRules min–max ms | CA2000 ms | CFG floor ms | PoolRules / CA2000 | PoolRules / compile | CA2000 / compile | PP0001 found / seeded | CA2000 found / seeded | other PP | AD0001 |");
         report.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         var growth = new StringBuilder();
         (int Lines, double PoolRules, double Ca2000, double Compile)? previous = null;
-        // A process-wide warm-up at the smallest size, so the first size measured does not carry the JIT's tiering.
-        var warmUp = DriverCodeGenerator.Generate(1, CodeFlavor.Pages);
-        for (var i = 0; i < 2; i++)
+        // A process-wide warm-up, so the sizes measured first do not carry the JIT's tiering (a compiler server that has
+        // been up for a while runs tier-1 code): four rounds at 2x of everything that is measured.
+        var warmUpPages = DriverCodeGenerator.Generate(2, CodeFlavor.Pages);
+        var warmUpDisposables = DriverCodeGenerator.Generate(2, CodeFlavor.Disposables);
+        for (var i = 0; i < 4; i++)
         {
-            await AnalyzerHarness.AnalyzeAsync(Prepared(AnalyzerHarness.Compile(warmUp), cold), AnalyzerHarness.PoolRulesAnalyzers, concurrentAnalysis: concurrent);
-            await AnalyzerHarness.AnalyzeAsync(Prepared(WithCa2000(AnalyzerHarness.Compile(DriverCodeGenerator.Generate(1, CodeFlavor.Disposables))), cold), ca2000, options, concurrent);
+            await AnalyzerHarness.AnalyzeAsync(Prepared(AnalyzerHarness.Compile(warmUpPages), cold), AnalyzerHarness.PoolRulesAnalyzers, concurrentAnalysis: concurrent);
+            await AnalyzerHarness.AnalyzeAsync(Prepared(WithCa2000(AnalyzerHarness.Compile(warmUpDisposables)), cold), ca2000, options, concurrent);
+            await AnalyzerHarness.AnalyzeAsync(Prepared(AnalyzerHarness.Compile(warmUpPages), cold), floor, concurrentAnalysis: concurrent);
         }
 
         foreach (var scale in scales)
