@@ -1,0 +1,677 @@
+using System;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+using static PoolRules.Analyzers.Flow.NullTests;
+
+namespace PoolRules.Analyzers.Flow;
+
+/// <summary>The proof's conditions (with null refinement) and expressions; see CleanBodyProof.cs.</summary>
+internal sealed partial class CleanBodyProof
+{
+    // ---- conditions ----------------------------------------------------------------------------------------------
+
+    /// <summary>The states after a condition when it is true and when it is false, refined on null tests of pages.</summary>
+    private (State WhenTrue, State WhenFalse) Condition(IOperation? condition)
+    {
+        switch (condition)
+        {
+            case null:
+                return (_state, State.Dead);
+            case IConversionOperation conversion:
+                return Condition(conversion.Operand);
+            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not:
+                var (t, f) = Condition(not.Operand);
+                return (f, t);
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd } and:
+                var (leftTrue, leftFalse) = Condition(and.LeftOperand);
+                _state = leftTrue;
+                var (rightTrue, rightFalse) = Condition(and.RightOperand);
+                return (rightTrue, State.Join(leftFalse, rightFalse));
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalOr } or:
+                var (orLeftTrue, orLeftFalse) = Condition(or.LeftOperand);
+                _state = orLeftFalse;
+                var (orRightTrue, orRightFalse) = Condition(or.RightOperand);
+                return (State.Join(orLeftTrue, orRightTrue), orRightFalse);
+            case IBinaryOperation binary when NullComparand(binary) is { } tested:
+                var id = Eval(tested).Id;
+                var equals = binary.OperatorKind == BinaryOperatorKind.Equals;
+                return Refine(id, equals ? Nullness.Null : Nullness.NotNull, equals ? Nullness.NotNull : Nullness.Null);
+            case IIsPatternOperation pattern:
+                var valueId = Eval(pattern.Value).Id;
+                if (DeclaresPage(pattern.Pattern) || (valueId >= 0 && DeclaresAny(pattern.Pattern)))
+                {
+                    // Binding the tested page to a pattern variable is an alias.
+                    Fail();
+                }
+
+                var (whenTrue, whenFalse) = PatternNullness(pattern.Pattern);
+                return Refine(valueId, whenTrue, whenFalse);
+            default:
+                _ = Eval(condition);
+                return (_state, _state);
+        }
+    }
+
+    private (State WhenTrue, State WhenFalse) Refine(int id, Nullness whenTrue, Nullness whenFalse)
+    {
+        var trueState = _state;
+        var falseState = _state;
+        if (id >= 0)
+        {
+            Narrow(ref trueState, id, whenTrue);
+            Narrow(ref falseState, id, whenFalse);
+        }
+
+        return (trueState, falseState);
+    }
+
+    private static void Narrow(ref State state, int id, Nullness nullness)
+    {
+        var mask = state.Get(id);
+        switch (nullness)
+        {
+            case Nullness.Null:
+                state.Set(id, mask & Mask.Null);
+                break;
+            case Nullness.NotNull:
+                state.Set(id, mask & ~Mask.Null);
+                break;
+        }
+    }
+
+    private bool DeclaresPage(IOperation? pattern) => Declared(pattern, local => _known.IsPage(local.Type));
+
+    private static bool DeclaresAny(IOperation? pattern) => Declared(pattern, static _ => true);
+
+    private static bool Declared(IOperation? pattern, Func<ILocalSymbol, bool> which)
+    {
+        if (pattern is null)
+        {
+            return false;
+        }
+
+        foreach (var node in pattern.DescendantsAndSelf())
+        {
+            var declared = node switch
+            {
+                IDeclarationPatternOperation declaration => declaration.DeclaredSymbol,
+                IRecursivePatternOperation recursive => recursive.DeclaredSymbol,
+                IListPatternOperation list => list.DeclaredSymbol,
+                _ => null,
+            };
+            if (declared is ILocalSymbol local && which(local))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Pages behind an array or a generic collection of them.</summary>
+    private bool MentionsPage(IOperation operation)
+    {
+        var type = (operation is IConversionOperation conversion ? conversion.Operand : operation).Type;
+        return type switch
+        {
+            IArrayTypeSymbol array => _known.IsPage(array.ElementType),
+            INamedTypeSymbol named => named.TypeArguments.Any(_known.IsPage),
+            _ => false,
+        };
+    }
+
+    /// <summary>A page stored in a variable of another type (object, an interface) is an alias the proof does not follow.</summary>
+    private void NotAliased(Value value)
+    {
+        if (value.Id >= 0)
+        {
+            Fail();
+        }
+    }
+
+    // ---- expressions ---------------------------------------------------------------------------------------------
+
+    private Value Eval(IOperation? operation)
+    {
+        if (operation is null || _failed)
+        {
+            return Value.None;
+        }
+
+        if (++_visits > MaxVisits)
+        {
+            Fail();
+            return Value.None;
+        }
+
+        if ((int)operation.Kind >= Modelled.Length || !Modelled[(int)operation.Kind])
+        {
+            // Most operations (arithmetic, literals, comparisons) only pass their children's effects on; the type
+            // switch below would test each of them against every case first.
+            return Children(operation);
+        }
+
+        switch (operation)
+        {
+            case ILocalReferenceOperation local:
+                return _known.IsPage(local.Local.Type) ? new Value(Variable(local.Local)) : Value.None;
+            case IParameterReferenceOperation parameter:
+                return _known.IsPage(parameter.Parameter.Type) && IdOf(parameter.Parameter) is var parameterId and >= 0
+                    ? new Value(parameterId)
+                    : Value.None;
+            case IConversionOperation conversion:
+                return Eval(conversion.Operand);
+            case IParenthesizedOperation parenthesized:
+                return Eval(parenthesized.Operand);
+            case ILiteralOperation or IDefaultValueOperation:
+                return Value.None;
+            case ISimpleAssignmentOperation assignment:
+                return Assign(assignment);
+            case IInvocationOperation invocation:
+                return Invoke(invocation);
+            case IObjectCreationOperation creation:
+                PassArguments(creation.Constructor, creation.Arguments, EvalArguments(creation.Arguments), null);
+                _ = Eval(creation.Initializer);
+                return Value.None;
+            case IIsPatternOperation or IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd or BinaryOperatorKind.ConditionalOr }:
+                // A condition used as a value: both outcomes flow on.
+                var (whenTrue, whenFalse) = Condition(operation);
+                _state = State.Join(whenTrue, whenFalse);
+                return Value.None;
+            case IBinaryOperation binary when NullComparand(binary) is { } tested:
+                Eval(tested);
+                return Value.None;
+            case IFieldReferenceOperation field:
+                UseInstance(field.Instance);
+                return Read(field);
+            case IPropertyReferenceOperation property:
+                UseInstance(property.Instance);
+                foreach (var argument in property.Arguments)
+                {
+                    _ = Eval(argument.Value);
+                }
+
+                return Read(property);
+            case IArrayElementReferenceOperation element:
+                _ = Eval(element.ArrayReference);
+                foreach (var index in element.Indices)
+                {
+                    _ = Eval(index);
+                }
+
+                return Read(element);
+            case IArrayCreationOperation or IArrayInitializerOperation or ITupleOperation or IAnonymousObjectCreationOperation:
+                // A page put into a new array, tuple or anonymous object travels with it.
+                foreach (var child in operation.ChildOperations)
+                {
+                    var value = Eval(child);
+                    Use(value);
+                    HandOn(value);
+                }
+
+                return Value.None;
+            case IAnonymousFunctionOperation or IDelegateCreationOperation:
+                if (Lambda(operation) is { } lambda && TouchesPages(lambda.Syntax, lambda.Symbol))
+                {
+                    Fail();
+                }
+
+                return Value.None;
+            case IConditionalAccessOperation access:
+                return ConditionalAccess(access);
+            case IConditionalAccessInstanceOperation:
+                return _receivers.Count > 0 ? _receivers.Peek() : Fail();
+            case IConditionalOperation conditional:
+                return Branches(conditional);
+            case ICoalesceOperation coalesce:
+                return Coalesce(coalesce);
+            case ISwitchExpressionOperation switchExpression:
+                return SwitchExpression(switchExpression);
+            case IThrowOperation thrown:
+                _ = Eval(thrown.Exception);
+                AddJump(JumpKind.Throw, null);
+                return Value.None;
+            case ICoalesceAssignmentOperation coalesceAssignment when !_known.IsPage(coalesceAssignment.Type):
+                // `x ??= y`: y runs only on some paths.
+                _ = Eval(coalesceAssignment.Target);
+                var notAssigned = _state;
+                _ = Eval(coalesceAssignment.Value);
+                _state = State.Join(_state, notAssigned);
+                return Value.None;
+            case IDeconstructionAssignmentOperation or IDynamicInvocationOperation or IDynamicMemberReferenceOperation
+                or IInterpolatedStringHandlerCreationOperation { HandlerAppendCallsReturnBool: true }:
+                // Aliases the proof does not follow, or holes a handler may skip.
+                return Fail();
+            default:
+                return Children(operation);
+        }
+    }
+
+    private Value Children(IOperation operation)
+    {
+        if (operation.Type is { SpecialType: SpecialType.None } type && _known.IsPage(type))
+        {
+            // A page-valued operation of a kind the proof does not model (ref locals, with expressions…).
+            return Fail();
+        }
+
+        foreach (var child in operation.ChildOperations)
+        {
+            _ = Eval(child);
+        }
+
+        return Value.None;
+    }
+
+    /// <summary>The operation kinds <see cref="Eval"/> handles itself; every other kind is <see cref="Children"/>.</summary>
+    private static readonly bool[] Modelled = ModelledKinds(
+        OperationKind.LocalReference, OperationKind.ParameterReference, OperationKind.Conversion, OperationKind.Parenthesized,
+        OperationKind.Literal, OperationKind.DefaultValue, OperationKind.SimpleAssignment, OperationKind.Invocation,
+        OperationKind.ObjectCreation, OperationKind.IsPattern, OperationKind.Binary, OperationKind.FieldReference,
+        OperationKind.PropertyReference, OperationKind.ArrayElementReference, OperationKind.ArrayCreation,
+        OperationKind.ArrayInitializer, OperationKind.Tuple, OperationKind.AnonymousObjectCreation,
+        OperationKind.AnonymousFunction, OperationKind.DelegateCreation, OperationKind.ConditionalAccess,
+        OperationKind.ConditionalAccessInstance, OperationKind.Conditional, OperationKind.Coalesce,
+        OperationKind.SwitchExpression, OperationKind.Throw, OperationKind.CoalesceAssignment,
+        OperationKind.DeconstructionAssignment, OperationKind.DynamicInvocation, OperationKind.DynamicMemberReference,
+        OperationKind.InterpolatedStringHandlerCreation);
+
+    private static bool[] ModelledKinds(params OperationKind[] kinds)
+    {
+        var table = new bool[kinds.Max(k => (int)k) + 1];
+        foreach (var kind in kinds)
+        {
+            table[(int)kind] = true;
+        }
+
+        return table;
+    }
+
+    private static IAnonymousFunctionOperation? Lambda(IOperation operation) => operation switch
+    {
+        IAnonymousFunctionOperation lambda => lambda,
+        IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda } => lambda,
+        _ => null,
+    };
+
+    private bool TouchesPages(SyntaxNode syntax, IMethodSymbol symbol)
+    {
+        if (PageFlowCache.MayInvolvePages(syntax))
+        {
+            return true;
+        }
+
+        foreach (var parameter in symbol.Parameters)
+        {
+            if (_known.TakesOwnership(parameter))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>`a?.b`: b runs only when a is not null, with a known not null there.</summary>
+    private Value ConditionalAccess(IConditionalAccessOperation access)
+    {
+        if (_known.IsPage(access.Type))
+        {
+            return Fail();
+        }
+
+        var receiver = Eval(access.Operation);
+        var whenNull = _state;
+        if (receiver.Id >= 0)
+        {
+            Narrow(ref whenNull, receiver.Id, Nullness.Null);
+            Narrow(ref _state, receiver.Id, Nullness.NotNull);
+        }
+
+        _receivers.Push(receiver);
+        _ = Eval(access.WhenNotNull);
+        _receivers.Pop();
+        _state = State.Join(_state, whenNull);
+        return Value.None;
+    }
+
+    private Value Branches(IConditionalOperation conditional)
+    {
+        if (_known.IsPage(conditional.Type))
+        {
+            return Fail();
+        }
+
+        var (whenTrue, whenFalse) = Condition(conditional.Condition);
+        _state = whenTrue;
+        _ = Eval(conditional.WhenTrue);
+        var afterTrue = _state;
+        _state = whenFalse;
+        _ = Eval(conditional.WhenFalse);
+        _state = State.Join(afterTrue, _state);
+        return Value.None;
+    }
+
+    private Value Coalesce(ICoalesceOperation coalesce)
+    {
+        if (_known.IsPage(coalesce.Type) || _known.IsPage(coalesce.Value.Type))
+        {
+            return Fail();
+        }
+
+        _ = Eval(coalesce.Value);
+        var skipped = _state;
+        _ = Eval(coalesce.WhenNull);
+        _state = State.Join(_state, skipped);
+        return Value.None;
+    }
+
+    private Value SwitchExpression(ISwitchExpressionOperation switchExpression)
+    {
+        if (_known.IsPage(switchExpression.Type) || Eval(switchExpression.Value).Id >= 0)
+        {
+            return Fail();
+        }
+
+        var entry = _state;
+        var ends = State.Dead;
+        foreach (var arm in switchExpression.Arms)
+        {
+            _state = entry;
+            if (DeclaresPage(arm.Pattern))
+            {
+                return Fail();
+            }
+
+            _ = Eval(arm.Guard);
+            _ = Eval(arm.Value);
+            ends = State.Join(ends, _state);
+        }
+
+        _state = ends;
+        return Value.None;
+    }
+
+    /// <summary>A page read out of a field, property or array slot: borrowed, unless the method later clears the slot.</summary>
+    private Value Read(IOperation slot)
+    {
+        if (!_known.IsPage(slot.Type))
+        {
+            return Value.None;
+        }
+
+        return NewTemp(slot, Mask.Borrowed | Mask.Null, null, PageFlowRun.SlotKey(slot));
+    }
+
+    private Value NewTemp(IOperation at, Mask mask, object? pool, string? slot)
+    {
+        var id = _keys.IndexOf(at);
+        if (id < 0)
+        {
+            id = NewId(at);
+        }
+        else if (Has(_state.Get(id), Mask.Owned))
+        {
+            // The same operation runs again (a loop) while its previous page is still owned.
+            return Fail();
+        }
+
+        Mark(id, mask, pool, slot);
+        return new Value(id);
+    }
+
+    private Value Assign(ISimpleAssignmentOperation assignment)
+    {
+        var target = assignment.Target;
+        EvalTargetParts(target);
+        var value = Eval(assignment.Value);
+        switch (target)
+        {
+            case ILocalReferenceOperation { Local.IsRef: false } local:
+                if (_known.IsPage(local.Local.Type))
+                {
+                    // `(page = pool.AllocPages()) is null` tests the variable.
+                    return AssignLocal(local.Local, value);
+                }
+
+                break;
+            case IParameterReferenceOperation { Parameter.RefKind: RefKind.None } parameter:
+                if (_known.IsPage(parameter.Parameter.Type))
+                {
+                    return AssignLocal(parameter.Parameter, value);
+                }
+
+                break;
+            case IDiscardOperation:
+                break;
+            case IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation:
+                Use(value);
+                HandOn(value);
+                TakeFromSlot(PageFlowRun.SlotKey(target));
+                return Value.None;
+            default:
+                // out/ref parameters, ref locals, events: the page outlives this method.
+                Use(value);
+                HandOn(value);
+                return Value.None;
+        }
+
+        NotAliased(value);
+        return Value.None;
+    }
+
+    private void EvalTargetParts(IOperation target)
+    {
+        switch (target)
+        {
+            case IFieldReferenceOperation field:
+                UseInstance(field.Instance);
+                break;
+            case IPropertyReferenceOperation property:
+                UseInstance(property.Instance);
+                foreach (var argument in property.Arguments)
+                {
+                    _ = Eval(argument.Value);
+                }
+
+                break;
+            case IArrayElementReferenceOperation element:
+                _ = Eval(element.ArrayReference);
+                foreach (var index in element.Indices)
+                {
+                    _ = Eval(index);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>A page variable takes over the page a temp stands for; a copy of another variable is an alias the proof leaves to the engine.</summary>
+    private Value AssignLocal(ISymbol symbol, Value value)
+    {
+        var id = Variable(symbol);
+        if (Has(_state.Get(id), Mask.Owned) || (value.Id >= 0 && _keys[value.Id] is not IOperation))
+        {
+            // An overwrite of an owned page, or a copy of another variable.
+            return Fail();
+        }
+
+        if (value.Id >= 0)
+        {
+            Mark(id, _state.Get(value.Id), _pools[value.Id], _slots[value.Id]);
+            _state.Set(value.Id, Mask.None);
+        }
+        else
+        {
+            _state.Set(id, Mask.None);
+        }
+
+        return new Value(id);
+    }
+
+    private Value Invoke(IInvocationOperation invocation)
+    {
+        var method = invocation.TargetMethod;
+        var instance = Eval(invocation.Instance);
+        var args = EvalArguments(invocation.Arguments);
+
+        if (invocation.Instance is not null && _known.IsPagePool(method.ContainingType))
+        {
+            switch (method.Name)
+            {
+                case "AllocPages" or "DevAllocPages" or "AllocFrag":
+                    ClearOutArguments(invocation.Arguments);
+                    return NewTemp(invocation, Mask.Owned | Mask.Null, invocation.Instance, null);
+                case "PutPage" or "PutFullPage" or "RecycleDirect":
+                    Release(PageArgument(invocation.Arguments, args), Mask.Gone, invocation.Instance, dropped: false);
+                    return Value.None;
+                case "ReleasePage":
+                    Release(PageArgument(invocation.Arguments, args), Mask.Released, invocation.Instance, dropped: false);
+                    return Value.None;
+            }
+
+            UseArguments(args);
+            return Value.None;
+        }
+
+        if (invocation.Instance is not null && _known.IsPage(method.ContainingType))
+        {
+            if (method.Name == "Put" && method.Parameters.Length == 0)
+            {
+                Release(instance, Mask.Gone, null, dropped: true);
+            }
+            else if (method.Name == "Get" && method.Parameters.Length == 0)
+            {
+                return Fail();
+            }
+            else
+            {
+                Use(instance);
+            }
+
+            UseArguments(args);
+            return Value.None;
+        }
+
+        if (method.Name == "Exchange" && _known.IsPage(method.ReturnType))
+        {
+            return Fail();
+        }
+
+        Use(instance);
+        if (method.MethodKind == MethodKind.LocalFunction)
+        {
+            // Its summary needs the graph that declares it, and a page it captures is handed to it.
+            foreach (var value in args)
+            {
+                if (value.Id >= 0)
+                {
+                    return Fail();
+                }
+            }
+
+            if (_known.IsPage(method.ReturnType))
+            {
+                return Fail();
+            }
+        }
+
+        PassArguments(method, invocation.Arguments, args, invocation.Instance);
+        if (!_known.IsPage(method.ReturnType))
+        {
+            return Value.None;
+        }
+
+        var owned = _known.Flow.ReturnsOwnedPage(method, null);
+        return NewTemp(invocation, owned ? Mask.Owned | Mask.Null : Mask.Borrowed | Mask.Null, owned ? NoPool : null, null);
+    }
+
+    private Value[] EvalArguments(ImmutableArray<IArgumentOperation> arguments)
+    {
+        if (arguments.IsEmpty)
+        {
+            return Array.Empty<Value>();
+        }
+
+        var values = new Value[arguments.Length];
+        for (var i = 0; i < arguments.Length; i++)
+        {
+            var argument = arguments[i];
+            if (argument.Parameter?.RefKind is RefKind.Out
+                || (argument.Parameter?.RefKind is RefKind.Ref && argument.Value is IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation))
+            {
+                EvalTargetParts(argument.Value);
+                values[i] = Value.None;
+            }
+            else
+            {
+                values[i] = Eval(argument.Value);
+            }
+        }
+
+        return values;
+    }
+
+    private static Value PageArgument(ImmutableArray<IArgumentOperation> arguments, Value[] values) =>
+        PageFlowRun.PageArgumentIndex(arguments) is var index and >= 0 ? values[index] : Value.None;
+
+    private void UseArguments(Value[] values)
+    {
+        foreach (var value in values)
+        {
+            Use(value);
+        }
+    }
+
+    private void ClearOutArguments(ImmutableArray<IArgumentOperation> arguments)
+    {
+        foreach (var argument in arguments)
+        {
+            if (argument.Parameter?.RefKind == RefKind.Out)
+            {
+                switch (argument.Value)
+                {
+                    case ILocalReferenceOperation local when _known.IsPage(local.Local.Type):
+                        AssignLocal(local.Local, Value.None);
+                        break;
+                    case IParameterReferenceOperation parameter when _known.IsPage(parameter.Parameter.Type):
+                        AssignLocal(parameter.Parameter, Value.None);
+                        break;
+                }
+            }
+        }
+    }
+
+    private void PassArguments(IMethodSymbol? method, ImmutableArray<IArgumentOperation> arguments, Value[] values, IOperation? instance)
+    {
+        for (var i = 0; i < arguments.Length; i++)
+        {
+            var value = values[i];
+            if (value.Id < 0 || arguments[i].Parameter is not { } parameter || method is null)
+            {
+                continue;
+            }
+
+            Use(value);
+            if (parameter.RefKind == RefKind.Ref || _known.TakesOwnership(parameter) || _known.StoresPages(method, instance))
+            {
+                HandOn(value);
+                continue;
+            }
+
+            switch (_known.Flow.Summary(method, parameter.Ordinal, null))
+            {
+                case ParameterSummary.Consumes:
+                    HandOn(value);
+                    break;
+                case ParameterSummary.Puts:
+                    Release(value, Mask.Gone, null, dropped: false);
+                    break;
+            }
+        }
+
+        ClearOutArguments(arguments);
+    }
+}
