@@ -296,23 +296,8 @@ internal sealed partial class CleanBodyProof
         _ => null,
     };
 
-    private bool TouchesPages(SyntaxNode syntax, IMethodSymbol symbol)
-    {
-        if (PageFlowCache.MayInvolvePages(syntax))
-        {
-            return true;
-        }
-
-        foreach (var parameter in symbol.Parameters)
-        {
-            if (_known.TakesOwnership(parameter))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    /// <summary>A lambda or local function the engine would analyse on its own graph: the proof leaves its body to the engine.</summary>
+    private bool TouchesPages(SyntaxNode syntax, IMethodSymbol symbol) => PageFlowRun.AnalysesFunction(_known, syntax, symbol);
 
     /// <summary>`a?.b`: b runs only when a is not null, with a known not null there.</summary>
     private Value ConditionalAccess(IConditionalAccessOperation access)

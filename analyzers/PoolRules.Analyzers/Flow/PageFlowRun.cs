@@ -91,7 +91,7 @@ internal sealed class PageFlowRun
         foreach (var localFunction in graph.LocalFunctions)
         {
             var syntax = localFunction.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax();
-            if (syntax is not null && (PageFlowCache.MayInvolvePages(syntax) || localFunction.Parameters.Any(known.TakesOwnership)))
+            if (syntax is not null && AnalysesFunction(known, syntax, localFunction))
             {
                 AnalyzeGraph(known, graph.GetLocalFunctionControlFlowGraph(localFunction), localFunction.Parameters, result);
             }
@@ -99,12 +99,16 @@ internal sealed class PageFlowRun
 
         foreach (var lambda in run._lambdas)
         {
-            if (PageFlowCache.MayInvolvePages(lambda.Syntax) || lambda.Symbol.Parameters.Any(known.TakesOwnership))
+            if (AnalysesFunction(known, lambda.Syntax, lambda.Symbol))
             {
                 AnalyzeGraph(known, graph.GetAnonymousFunctionControlFlowGraph(lambda), lambda.Symbol.Parameters, result);
             }
         }
     }
+
+    /// <summary>Which lambdas and local functions <see cref="AnalyzeGraph"/> analyses on their own graph: those that may touch pages.</summary>
+    internal static bool AnalysesFunction(KnownSymbols known, SyntaxNode syntax, IMethodSymbol function) =>
+        PageFlowCache.MayInvolvePages(syntax) || function.Parameters.Any(known.TakesOwnership);
 
     /// <summary>Runs the graph with <paramref name="parameter"/> owned on entry and reports what every normal exit leaves of it.</summary>
     public static ParameterSummary SummarizeParameter(KnownSymbols known, ControlFlowGraph graph, ImmutableArray<IParameterSymbol> parameters, IParameterSymbol parameter)
