@@ -216,6 +216,15 @@ public sealed class Napi
 
                 PollCount++;
 
+                // napi_poll: a poll that used its whole budget would be polled again at once, so on a queue that never
+                // runs dry Disable would wait forever. With a disable pending the instance is completed instead and
+                // nothing more runs.
+                if (work >= Weight && (Volatile.Read(ref _state) & StateDisabled) != 0)
+                {
+                    Interlocked.And(ref _state, ~(StateScheduled | StateMissed));
+                    return;
+                }
+
                 // A poll that did less than its budget without completing is completed here, as net_rx_action would warn and do.
                 // One that called CompleteDone itself is left alone: Scheduled set now means "poll again" (a missed
                 // schedule, or a Schedule after its CompleteDone), as the kernel's napi_complete_done re-schedules.

@@ -193,20 +193,10 @@ public sealed partial class PagePool
         var count = _allocator.AllocBulk(0, nid, flags, addresses);
         for (var i = 0; i < count; i++)
         {
-            Page page;
-            try
+            // A block whose mapping failed is already freed: skip it and go on with the rest, as the kernel does.
+            if (NewPage(addresses[i], 0, nid) is not { } page)
             {
-                page = NewPage(addresses[i], 0, nid);
-            }
-            catch
-            {
-                // The device refused a mapping: give back the blocks not yet wrapped, keep the pages already cached.
-                for (var j = i + 1; j < count; j++)
-                {
-                    _allocator.Free(addresses[j], 0);
-                }
-
-                throw;
+                continue;
             }
 
             _cache[_cacheCount++] = page;
@@ -234,42 +224,57 @@ public sealed partial class PagePool
             return null;
         }
 
-        _allocSlowHighOrder++;
-        return NewPage(address, _order, nid);
+        var page = NewPage(address, _order, nid);
+        if (page is not null)
+        {
+            _allocSlowHighOrder++;
+        }
+
+        return page;
     }
 
-    // Wraps a fresh block in a descriptor, maps it and starts its accounting. On a mapping failure the block is
-    // freed before the exception leaves, so nothing leaks.
-    private Page NewPage(nint address, int order, int nid)
+    // Wraps a fresh block in a descriptor, maps it and starts its accounting. A mapping the device refuses (the
+    // kernel's dma_mapping_error) frees the block and counts it; the caller skips it, so nothing leaks and no device
+    // exception leaves the NAPI poll.
+    private Page? NewPage(nint address, int order, int nid)
     {
         var page = RentDescriptor();
         page.Attach(address, order, nid);
-        if (_dmaMap)
+        if (_dmaMap && !TryMap(page))
         {
-            var mapped = false;
-            try
-            {
-                page._dmaAddr = _device!.Map(page, 0, page.Length, _dmaDirection);
-                mapped = true;
-                if (_put.SyncForDevice)
-                {
-                    SyncForDevice(page, _maxLength);
-                }
-            }
-            catch
-            {
-                if (mapped)
-                {
-                    _device!.Unmap(page._dmaAddr, page.Length, _dmaDirection);
-                }
-
-                page.FreeMemory();
-                throw;
-            }
+            page.FreeMemory();
+            _allocMapFailed++;
+            return null;
         }
 
         page._pool = this;
         _holdCount++;
         return page;
+    }
+
+    private bool TryMap(Page page)
+    {
+        var mapped = false;
+        try
+        {
+            page._dmaAddr = _device!.Map(page, 0, page.Length, _dmaDirection);
+            mapped = true;
+            if (_put.SyncForDevice)
+            {
+                SyncForDevice(page, _maxLength);
+            }
+
+            return true;
+        }
+        catch (Exception)
+        {
+            if (mapped)
+            {
+                _device!.Unmap(page._dmaAddr, page.Length, _dmaDirection);
+            }
+
+            page._dmaAddr = 0;
+            return false;
+        }
     }
 }

@@ -82,11 +82,7 @@ public sealed partial class PagePool
                 ReturnPage(reusable);
             }
 
-            while (_cacheCount > 0)
-            {
-                ReturnPage(_cache[--_cacheCount]);
-            }
-
+            FlushCache();
             _put.Ring.Close();
             EmptyRing();
             if (TryFinishShutdown())

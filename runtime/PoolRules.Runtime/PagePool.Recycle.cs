@@ -139,6 +139,15 @@ public sealed partial class PagePool
         page.FreeMemory();
     }
 
+    // Every page in the fast cache back to the page allocator (destroy, a NUMA node change).
+    private void FlushCache()
+    {
+        while (_cacheCount > 0)
+        {
+            ReturnPage(_cache[--_cacheCount]);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void RecycleRingFull(Page page)
     {

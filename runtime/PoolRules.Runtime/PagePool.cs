@@ -43,6 +43,7 @@ public sealed partial class PagePool : IDisposable
     private long _allocEmpty;
     private long _allocRefill;
     private long _allocWaive;
+    private long _allocMapFailed;
     private long _recycleCached;
     private long _recycleCacheFull;
 
@@ -104,7 +105,18 @@ public sealed partial class PagePool : IDisposable
     /// driver plus pages waiting in the pool's caches. After <see cref="Destroy"/> empties the caches it counts the
     /// pages the driver still holds.
     /// </summary>
-    public long Inflight => Volatile.Read(ref _holdCount) - Volatile.Read(ref _shared.ReleaseCount);
+    /// <remarks>
+    /// The release count is read first, as the kernel's <c>page_pool_inflight</c> does: every release follows its
+    /// hold, so holds read afterwards are at least as many and the difference never reads below zero.
+    /// </remarks>
+    public long Inflight
+    {
+        get
+        {
+            var released = Volatile.Read(ref _shared.ReleaseCount);
+            return Volatile.Read(ref _holdCount) - released;
+        }
+    }
 
     /// <summary><c>page_pool_create</c>: validates the parameters like <c>page_pool_init</c> and creates the pool.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="parameters"/> is null.</exception>
@@ -211,7 +223,12 @@ public sealed partial class PagePool : IDisposable
         return page._dmaAddr;
     }
 
-    /// <summary><c>page_pool_update_nid</c>: prefer another NUMA node from now on (pages on the old one are waived at refill).</summary>
+    /// <summary>
+    /// <c>page_pool_update_nid</c>: prefer another NUMA node from now on. The fast cache is flushed back to the page
+    /// allocator (the pages in it sit on the old node), so the next allocation comes from the new node; pages on the
+    /// old node that come back through the ring are waived at refill. Call it where <see cref="AllocPages"/> may be
+    /// called (the pool's NAPI context), as the kernel's drivers do from their poll.
+    /// </summary>
     public void UpdateNid(int nid)
     {
         if (nid < NumaNode.NoNode)
@@ -220,6 +237,7 @@ public sealed partial class PagePool : IDisposable
         }
 
         Volatile.Write(ref _nid, nid);
+        FlushCache();
     }
 
     /// <summary>A snapshot of the pool's counters (<c>page_pool_get_stats</c>).</summary>
@@ -231,6 +249,7 @@ public sealed partial class PagePool : IDisposable
         AllocEmpty = Volatile.Read(ref _allocEmpty),
         AllocRefill = Volatile.Read(ref _allocRefill),
         AllocWaive = Volatile.Read(ref _allocWaive),
+        AllocMapFailed = Volatile.Read(ref _allocMapFailed),
         RecycleCached = Volatile.Read(ref _recycleCached),
         RecycleCacheFull = Volatile.Read(ref _recycleCacheFull),
         RecycleRing = _put.Ring.Produced,

@@ -24,6 +24,9 @@ public readonly record struct PagePoolStats
     /// <summary>Pages taken from the ring and freed because they sit on another NUMA node than the pool prefers.</summary>
     public long AllocWaive { get; init; }
 
+    /// <summary>Fresh pages whose DMA mapping the device refused: freed and skipped, as the kernel does.</summary>
+    public long AllocMapFailed { get; init; }
+
     /// <summary>Puts recycled straight into the fast cache.</summary>
     public long RecycleCached { get; init; }
 
@@ -41,6 +44,6 @@ public readonly record struct PagePoolStats
 
     /// <inheritdoc/>
     public override string ToString() =>
-        $"alloc fast {AllocFast} slow {AllocSlow} slow_high_order {AllocSlowHighOrder} empty {AllocEmpty} refill {AllocRefill} waive {AllocWaive}; " +
+        $"alloc fast {AllocFast} slow {AllocSlow} slow_high_order {AllocSlowHighOrder} empty {AllocEmpty} refill {AllocRefill} waive {AllocWaive} map_failed {AllocMapFailed}; " +
         $"recycle cached {RecycleCached} cache_full {RecycleCacheFull} ring {RecycleRing} ring_full {RecycleRingFull} released_refcnt {RecycleReleasedRefcount}";
 }

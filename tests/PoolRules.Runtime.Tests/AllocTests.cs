@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 using PoolRules.Runtime.Tests.Support;
 using Xunit;
 
@@ -247,6 +248,63 @@ public sealed class AllocTests : IDisposable
         Assert.Equal(liveBefore - 1 + PagePool.CacheRefill, _allocator.LiveBlocks);
         Assert.Equal(2 * PagePool.CacheRefill - 1, pool.Inflight);
         pool.PutFullPage(page, allowDirect: false);
+    }
+
+    [Fact]
+    public void UpdateNid_flushes_the_fast_cache_so_the_next_page_comes_from_the_new_node()
+    {
+        using var pool = CreatePool(nid: 0);
+        var first = pool.AllocPages(AllocFlags.Atomic)!; // the bulk of 64 on node 0: 63 wait in the fast cache
+        Assert.Equal(PagePool.CacheRefill, _allocator.LiveBlocks);
+
+        pool.UpdateNid(1);
+
+        // The 63 cached pages of node 0 went back to the page allocator, with their release accounted.
+        Assert.Equal(1, _allocator.LiveBlocks);
+        Assert.Equal(1, pool.Inflight);
+        var next = pool.AllocPages(AllocFlags.Atomic)!;
+        Assert.Equal(1, next.Nid);
+        Assert.Equal(1, _allocator.LastNid);
+        Assert.Equal(2, pool.GetStats().AllocSlow);
+        Assert.Equal(0, pool.GetStats().AllocFast);
+        pool.PutFullPage(first, allowDirect: false);
+        pool.PutFullPage(next, allowDirect: false);
+    }
+
+    [Fact]
+    public void Inflight_never_reads_below_zero_while_another_thread_allocates_and_releases()
+    {
+        using var pool = CreatePool();
+        using var stop = new CancellationTokenSource();
+        var minimum = long.MaxValue;
+        var reader = TestThreads.Start(1, _ =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var inflight = pool.Inflight;
+                if (inflight < minimum)
+                {
+                    minimum = inflight;
+                }
+            }
+        });
+
+        // Allocate and release pages as fast as one thread can: holds and releases move together.
+        var worker = TestThreads.Start(1, _ =>
+        {
+            for (var i = 0; i < 200_000; i++)
+            {
+                var page = pool.DevAllocPages()!;
+                pool.ReleasePage(page);
+                page.Put();
+            }
+        });
+        worker.Join();
+        stop.Cancel();
+        reader.Join();
+
+        Assert.True(minimum >= 0, $"Inflight read {minimum}");
+        Assert.Equal(0, pool.Inflight);
     }
 
     [Fact]

@@ -272,6 +272,41 @@ public sealed class NapiTests
     }
 
     [Fact]
+    public void Disable_returns_on_a_queue_whose_every_poll_uses_its_whole_budget()
+    {
+        // A NIC under sustained traffic: the poll never runs dry, so it never completes by itself.
+        var polling = new ManualResetEventSlim();
+        var polls = 0L;
+        var napi = new Napi(_dev, (_, budget) =>
+        {
+            Interlocked.Increment(ref polls);
+            polling.Set();
+            return budget;
+        }, weight: 8);
+        napi.Enable();
+        Assert.True(napi.Schedule());
+        Assert.True(polling.Wait(Timeout));
+
+        var disabler = TestThreads.Start(1, _ => napi.Disable());
+        disabler.Join(); // fails the test after the timeout instead of hanging the run
+
+        // At most the poll in progress finished after Disable: nothing more runs.
+        var after = Interlocked.Read(ref polls);
+        Thread.Sleep(50);
+        Assert.Equal(after, Interlocked.Read(ref polls));
+        Assert.Equal(after, napi.PollCount);
+        Assert.False(napi.IsEnabled);
+        Assert.False(napi.Schedule());
+
+        // The instance can be enabled again and polls as before.
+        polling.Reset();
+        napi.Enable();
+        Assert.True(napi.Schedule());
+        Assert.True(polling.Wait(Timeout));
+        TestThreads.Start(1, _ => napi.Disable()).Join();
+    }
+
+    [Fact]
     public void A_poll_scheduled_before_Disable_still_runs_before_Disable_returns()
     {
         var inFirstPoll = new ManualResetEventSlim();
