@@ -47,20 +47,27 @@ internal sealed class Consumer
               </ItemGroup>
             </Project>
             """);
-        foreach (var source in SourcesOf(sourceDirectory))
+        foreach (var (source, relative) in SourcesOf(sourceDirectory))
         {
-            File.Copy(source, Path.Combine(directory, Path.GetFileName(source)));
+            var target = Path.Combine(directory, relative);
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(source, target);
         }
 
         return new Consumer(directory, environment);
     }
 
-    // The project's own .cs files and those it links in from elsewhere (<Compile Include="…" Link="…" />).
-    private static IEnumerable<string> SourcesOf(string projectDirectory)
+    // The project's own .cs files (subfolders kept) and those it links in from elsewhere (<Compile Include="…" Link="…" />).
+    private static IEnumerable<(string Source, string Relative)> SourcesOf(string projectDirectory)
     {
-        foreach (var source in System.IO.Directory.EnumerateFiles(projectDirectory, "*.cs"))
+        foreach (var source in System.IO.Directory.EnumerateFiles(projectDirectory, "*.cs", SearchOption.AllDirectories))
         {
-            yield return source;
+            var relative = Path.GetRelativePath(projectDirectory, source);
+            var parts = relative.Split(Path.DirectorySeparatorChar);
+            if (!Array.Exists(parts, part => part is "bin" or "obj"))
+            {
+                yield return (source, relative);
+            }
         }
 
         foreach (var project in System.IO.Directory.EnumerateFiles(projectDirectory, "*.csproj"))
@@ -69,7 +76,8 @@ internal sealed class Consumer
             {
                 if (compile.Attribute("Include")?.Value is { } include)
                 {
-                    yield return Path.GetFullPath(Path.Combine(projectDirectory, include));
+                    var source = Path.GetFullPath(Path.Combine(projectDirectory, include));
+                    yield return (source, compile.Attribute("Link")?.Value ?? Path.GetFileName(source));
                 }
             }
         }

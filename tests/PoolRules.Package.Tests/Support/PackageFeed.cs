@@ -54,7 +54,9 @@ public sealed class PackageFeed : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(FeedDirectory);
-        var pack = await Cli.DotnetAsync(Repo.Root, Environment, "pack", Repo.Path("src", "PoolRules", "PoolRules.csproj"), "-c", Repo.Configuration, "-o", FeedDirectory, "-tl:off", "-nologo");
+        // Pack a copy: the working tree's build state (obj/, bin/) must come out of this test as it went in.
+        var source = Repo.CopySourcesTo(Path.Combine(Root, "source"));
+        var pack = await Cli.DotnetAsync(source, Environment, "pack", Path.Combine(source, "src", "PoolRules", "PoolRules.csproj"), "-c", Repo.Configuration, "-o", FeedDirectory, "-tl:off", "-nologo");
         if (pack.ExitCode != 0 || !File.Exists(PackagePath))
         {
             throw new InvalidOperationException($"Packing src/PoolRules did not produce {PackagePath}.\n{pack}");

@@ -31,6 +31,30 @@ internal static class Repo
         "Release";
 #endif
 
+    /// <summary>
+    /// Copies the repository's sources (no bin/, obj/, .git/ or test results) under <paramref name="destination"/>,
+    /// so a pack with a private NUGET_PACKAGES restores and builds there: a restore rewrites obj/project.assets.json,
+    /// and doing that in the working tree would point the user's own build at a folder the test then deletes.
+    /// </summary>
+    public static string CopySourcesTo(string destination)
+    {
+        foreach (var file in Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories))
+        {
+            var relative = System.IO.Path.GetRelativePath(Root, file);
+            var first = relative.Split(System.IO.Path.DirectorySeparatorChar);
+            if (Array.Exists(first, part => part is "bin" or "obj" or ".git" or "TestResults"))
+            {
+                continue;
+            }
+
+            var target = System.IO.Path.Combine(destination, relative);
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+
+        return destination;
+    }
+
     /// <summary>The built output of a part project, e.g. ("analyzers/PoolRules.Analyzers", "netstandard2.0", "PoolRules.Analyzers.dll").</summary>
     public static string Output(string project, string framework, string file)
     {
