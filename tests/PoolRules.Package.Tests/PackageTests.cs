@@ -99,6 +99,54 @@ public sealed class PackageTests(PackageFeed feed)
     }
 
     [Fact]
+    public async Task Turning_the_strict_preset_on_and_off_on_an_up_to_date_project_recompiles_each_time()
+    {
+        var consumer = feed.CreateConsumer("strict-toggle", Repo.Path("src", "Samples", "BuggyDriver"));
+        await consumer.RestoreAsync();
+        var plain = await consumer.IncrementalBuildAsync();
+        Assert.True(plain.ExitCode == 0, plain.ToString());
+
+        // Nothing changed but the property: the compile must run again, or the preset would print 0 errors.
+        var strict = await consumer.IncrementalBuildAsync("-p:PoolRulesStrict=true");
+        Assert.True(strict.ExitCode != 0, "The strict build of an up-to-date project must fail on the rules.\n" + strict);
+        Assert.Equal(feed.Expected.Count, BuildLog.Findings(strict.Output, "error", "PP").Count);
+
+        var again = await consumer.IncrementalBuildAsync();
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Equal(feed.Expected.Count, BuildLog.Findings(again.Output, "warning", "PP").Count);
+    }
+
+    [Fact]
+    public async Task Packing_and_building_consumers_leaves_the_working_trees_restore_state_as_it_was()
+    {
+        await feed.BuggyBuild;
+        var after = Repo.RestoreState();
+        var changed = feed.RestoreStateBefore.Keys.Union(after.Keys)
+            .Where(path => !feed.RestoreStateBefore.TryGetValue(path, out var before) || !after.TryGetValue(path, out var now) || before != now)
+            .ToArray();
+        Assert.True(changed.Length == 0, "Restore output changed in the working tree:\n" + string.Join("\n", changed));
+        Assert.DoesNotContain(after.Values, text => text.Contains(feed.Root, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Only_the_PoolRules_project_of_the_solution_is_packable()
+    {
+        var projects = File.ReadLines(Repo.Path("PoolRules.sln"))
+            .Where(line => line.StartsWith("Project(", StringComparison.Ordinal) && line.Contains(".csproj", StringComparison.Ordinal))
+            .Select(line => line.Split('"')[5].Replace('\\', Path.DirectorySeparatorChar))
+            .ToArray();
+        Assert.Contains(projects, p => p.EndsWith("PoolRules.csproj", StringComparison.Ordinal) && p.StartsWith("src", StringComparison.Ordinal));
+
+        var packable = await Task.WhenAll(projects.Select(async project =>
+        {
+            var result = await Cli.DotnetAsync(Repo.Root, null, "msbuild", Repo.Path(project), "-getProperty:IsPackable", "-nologo");
+            Assert.True(result.ExitCode == 0, result.ToString());
+            return (project, packable: result.Output.Trim() == "true");
+        }));
+        Assert.Equal([Path.Combine("src", "PoolRules", "PoolRules.csproj")], packable.Where(p => p.packable).Select(p => p.project));
+    }
+
+    [Fact]
     public async Task An_editorconfig_entry_overrides_the_strict_preset_for_its_rule()
     {
         var consumer = feed.CreateConsumer("strict-relaxed", Repo.Path("src", "Samples", "BuggyDriver"));

@@ -7,13 +7,23 @@ using PoolRules.Runtime;
 using PoolRules.Samples.RxDriver;
 
 // The RxDriver with one realistic mistake per PoolRules rule, each marked on its line with the rule id: building
-// this project shows every PP warning at its marker. Do not run it as a reference driver.
+// this project shows every PP warning at its marker. It is meant to be built, not run.
+if (!args.Contains("--run-anyway"))
+{
+    Console.Error.WriteLine("BuggyDriver is meant to be built, not run: `dotnet build src/Samples/BuggyDriver` shows one PoolRules warning per marked mistake, and those mistakes corrupt its pools at run time (pass --run-anyway to see that).");
+    return 2;
+}
+
 long frames = 4_000_000;
 var queues = 2;
 var checkedMode = false;
 for (var i = 0; i < args.Length; i++)
 {
-    if (args[i] == "--checked")
+    if (args[i] == "--run-anyway")
+    {
+        continue;
+    }
+    else if (args[i] == "--checked")
     {
         checkedMode = true;
     }

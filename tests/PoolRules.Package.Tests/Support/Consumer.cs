@@ -94,6 +94,10 @@ internal sealed class Consumer
         }
     }
 
+    /// <summary>An ordinary, incremental build, as a user's second `dotnet build` is.</summary>
+    public Task<CliResult> IncrementalBuildAsync(params string[] properties) =>
+        RunAsync(["build", ProjectFile, "--no-restore", "-tl:off", "-nologo", "-c", "Release", .. properties]);
+
     /// <summary>A full rebuild (so each property set really reaches the compiler), without the terminal logger.</summary>
     public Task<CliResult> BuildAsync(params string[] properties) =>
         RunAsync(["build", ProjectFile, "--no-restore", "--no-incremental", "-tl:off", "-nologo", "-c", "Release", .. properties]);

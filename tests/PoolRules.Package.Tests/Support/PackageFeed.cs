@@ -48,12 +48,17 @@ public sealed class PackageFeed : IAsyncLifetime
 
     internal IReadOnlyList<Finding> Expected { get; private set; } = null!;
 
+    /// <summary>The working tree's restore output before anything was packed.</summary>
+    internal IReadOnlyDictionary<string, string> RestoreStateBefore { get; private set; } = null!;
+
     /// <summary>One plain build of the buggy consumer, with a SARIF 2.1 error log; several tests read it.</summary>
     internal Task<CliResult> BuggyBuild => _buggyBuild.Value;
 
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(FeedDirectory);
+        RestoreStateBefore = Repo.RestoreState();
+
         // Pack a copy: the working tree's build state (obj/, bin/) must come out of this test as it went in.
         var source = Repo.CopySourcesTo(Path.Combine(Root, "source"));
         var pack = await Cli.DotnetAsync(source, Environment, "pack", Path.Combine(source, "src", "PoolRules", "PoolRules.csproj"), "-c", Repo.Configuration, "-o", FeedDirectory, "-tl:off", "-nologo");

@@ -55,6 +55,25 @@ internal static class Repo
         return destination;
     }
 
+    /// <summary>What restore wrote into the working tree (every obj/project.assets.json and obj/*.nuget.g.*), by path.</summary>
+    public static System.Collections.Generic.Dictionary<string, string> RestoreState()
+    {
+        var state = new System.Collections.Generic.Dictionary<string, string>();
+        foreach (var obj in Directory.EnumerateDirectories(Root, "obj", SearchOption.AllDirectories))
+        {
+            foreach (var file in Directory.EnumerateFiles(obj))
+            {
+                var name = System.IO.Path.GetFileName(file);
+                if (name == "project.assets.json" || name.Contains(".nuget.g.", StringComparison.Ordinal))
+                {
+                    state[System.IO.Path.GetRelativePath(Root, file)] = File.ReadAllText(file);
+                }
+            }
+        }
+
+        return state;
+    }
+
     /// <summary>The built output of a part project, e.g. ("analyzers/PoolRules.Analyzers", "netstandard2.0", "PoolRules.Analyzers.dll").</summary>
     public static string Output(string project, string framework, string file)
     {
