@@ -156,7 +156,7 @@ internal static unsafe class Bpf
     }
 
     /// <summary>BPF_LINK_CREATE: attaches the program; closing the returned fd detaches it.</summary>
-    public static int AttachXdp(int progFd, int ifindex, XdpAttachMode mode, string ifname, int mtu)
+    public static int AttachXdp(int progFd, int ifindex, XdpAttachMode mode, string ifname)
     {
         var attr = stackalloc byte[AttrSize];
         new Span<byte>(attr, AttrSize).Clear();
@@ -164,14 +164,7 @@ internal static unsafe class Bpf
         *(uint*)(attr + 4) = (uint)ifindex;
         *(uint*)(attr + 8) = AttachTypeXdp;
         *(uint*)(attr + 12) = (uint)mode;
-        try
-        {
-            return Call(LinkCreate, attr, $"attaching the XDP program in {mode} mode", ifname);
-        }
-        catch (XdpException ex) when (ex.Errno == Errno.ERANGE && mode == XdpAttachMode.Native)
-        {
-            throw new XdpException(XdpErrorKind.MtuTooLarge, $"MTU {mtu} is too large for native XDP (use 1500 or generic mode)", ex.Syscall, ex.Errno, ifname);
-        }
+        return Call(LinkCreate, attr, $"attaching the XDP program in {mode} mode", ifname);
     }
 
     /// <summary>

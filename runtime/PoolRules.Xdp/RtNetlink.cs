@@ -13,7 +13,8 @@ namespace PoolRules.Xdp;
 /// <param name="RxQueues">RX queues (IFLA_NUM_RX_QUEUES).</param>
 /// <param name="TxQueues">TX queues (IFLA_NUM_TX_QUEUES).</param>
 /// <param name="Mac">Its hardware address (empty when it has none).</param>
-public sealed record LinkInfo(string Name, int Index, int Mtu, int RxQueues, int TxQueues, byte[] Mac);
+/// <param name="LinkIndex">IFLA_LINK: for a veth the peer's ifindex, 0 when there is none.</param>
+public sealed record LinkInfo(string Name, int Index, int Mtu, int RxQueues, int TxQueues, byte[] Mac, int LinkIndex);
 
 /// <summary>
 /// rtnetlink over a raw NETLINK_ROUTE socket: look up a link, create a veth pair with a queue count, bring a link up.
@@ -34,6 +35,7 @@ public static unsafe class RtNetlink
     private const ushort IflaAddress = 1;
     private const ushort IflaIfname = 3;
     private const ushort IflaMtu = 4;
+    private const ushort IflaLink = 5;
     private const ushort IflaLinkinfo = 18;
     private const ushort IflaInfoKind = 1;
     private const ushort IflaInfoData = 2;
@@ -52,6 +54,16 @@ public static unsafe class RtNetlink
         msg.StringAttr(IflaIfname, name);
         var reply = Transact(msg, $"looking up interface '{name}'", name, expectData: true);
         return ParseLink(reply, name);
+    }
+
+    /// <summary>Looks up the interface with ifindex <paramref name="index"/>.</summary>
+    public static LinkInfo GetLink(int index)
+    {
+        var msg = new Message(RtmGetLink, FlagRequest);
+        msg.IfInfo(index, 0, 0);
+        var what = $"ifindex {index}";
+        var reply = Transact(msg, $"looking up {what}", what, expectData: true);
+        return ParseLink(reply, null);
     }
 
     /// <summary>Creates the veth pair <paramref name="name"/>/<paramref name="peer"/>, each end with <paramref name="queues"/> RX and TX queues.</summary>
@@ -84,6 +96,16 @@ public static unsafe class RtNetlink
         var msg = new Message(RtmSetLink, FlagRequest | FlagAck);
         msg.IfInfo(link.Index, IffUp, IffUp);
         Transact(msg, $"bringing '{name}' up", name, expectData: false);
+    }
+
+    /// <summary>Sets the MTU of <paramref name="name"/> (RTM_SETLINK with IFLA_MTU).</summary>
+    public static void SetMtu(string name, int mtu)
+    {
+        var link = GetLink(name);
+        var msg = new Message(RtmSetLink, FlagRequest | FlagAck);
+        msg.IfInfo(link.Index, 0, 0);
+        msg.U32Attr(IflaMtu, (uint)mtu);
+        Transact(msg, $"setting the MTU of '{name}' to {mtu}", name, expectData: false);
     }
 
     /// <summary>
@@ -146,12 +168,12 @@ public static unsafe class RtNetlink
         Encoding.ASCII.GetBytes(name, to);
     }
 
-    private static LinkInfo ParseLink(byte[] reply, string name)
+    private static LinkInfo ParseLink(byte[] reply, string? name)
     {
         // reply: nlmsghdr (16) + ifinfomsg (16) + attributes.
         var span = reply.AsSpan();
         var index = BinaryPrimitives.ReadInt32LittleEndian(span[(16 + 4)..]);
-        int mtu = 0, rx = 1, tx = 1;
+        int mtu = 0, rx = 1, tx = 1, peer = 0;
         var mac = Array.Empty<byte>();
         var at = 16 + IfInfoSize;
         var end = (int)BinaryPrimitives.ReadUInt32LittleEndian(span);
@@ -179,12 +201,18 @@ public static unsafe class RtNetlink
                 case IflaAddress:
                     mac = payload.ToArray();
                     break;
+                case IflaLink:
+                    peer = BinaryPrimitives.ReadInt32LittleEndian(payload);
+                    break;
+                case IflaIfname when name is null:
+                    name = Encoding.ASCII.GetString(payload.TrimEnd((byte)0));
+                    break;
             }
 
             at += (len + 3) & ~3;
         }
 
-        return new LinkInfo(name, index, mtu, rx, tx, mac);
+        return new LinkInfo(name ?? $"ifindex {index}", index, mtu, rx, tx, mac, peer);
     }
 
     private static byte[] Transact(Message msg, string what, string ifname, bool expectData)

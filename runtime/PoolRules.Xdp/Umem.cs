@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 using PoolRules.Runtime;
 
 namespace PoolRules.Xdp;
@@ -21,6 +22,9 @@ public sealed class Umem : PageAllocator, IDisposable
     private nint _base;
     private readonly nuint _length;
 
+    // Mappings not yet unmapped, process-wide: lets tests prove that a failed open leaks no UMEM.
+    private static int s_live;
+
     /// <summary>Maps <paramref name="chunks"/> chunks (MAP_POPULATE, so the kernel pins memory that is already there).</summary>
     public Umem(int chunks)
     {
@@ -33,6 +37,7 @@ public sealed class Umem : PageAllocator, IDisposable
             throw XdpException.FromErrno($"mapping a UMEM of {chunks} chunks", "mmap", Libc.Errno);
         }
 
+        Interlocked.Increment(ref s_live);
         Chunks = chunks;
         _free = new int[chunks];
         _isFree = new bool[chunks];
@@ -46,6 +51,8 @@ public sealed class Umem : PageAllocator, IDisposable
         _freeCount = chunks;
         Device = new UmemDmaDevice(this);
     }
+
+    internal static int LiveMappings => Volatile.Read(ref s_live);
 
     /// <summary>The first byte of the mapping.</summary>
     public nint Base => _base;
@@ -140,6 +147,7 @@ public sealed class Umem : PageAllocator, IDisposable
         {
             _ = Libc.munmap(_base, _length);
             _base = 0;
+            Interlocked.Decrement(ref s_live);
         }
     }
 

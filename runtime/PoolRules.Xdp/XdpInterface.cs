@@ -78,14 +78,41 @@ public sealed class XdpInterface : IDisposable
             }
 
             // Attached last: until now a frame would find no socket in the map.
-            device._linkFd = Bpf.AttachXdp(device._progFd, link.Index, mode, name, link.Mtu);
+            device._linkFd = Bpf.AttachXdp(device._progFd, link.Index, mode, name);
             return device;
+        }
+        catch (XdpException ex) when (ex.Errno == Errno.ERANGE && mode == XdpAttachMode.Native)
+        {
+            device.Dispose();
+            throw new XdpException(XdpErrorKind.MtuTooLarge, $"{DescribeMtu(link)} is too large for native XDP (keep it at 1500, or attach in generic mode)", ex.Syscall, ex.Errno, name);
         }
         catch
         {
             device.Dispose();
             throw;
         }
+    }
+
+    // A veth takes a native program only while its peer's MTU fits a page; a NIC checks its own.
+    private static string DescribeMtu(LinkInfo link)
+    {
+        if (link.LinkIndex != 0 && link.LinkIndex != link.Index)
+        {
+            try
+            {
+                var peer = RtNetlink.GetLink(link.LinkIndex);
+                if (peer.Mtu > link.Mtu)
+                {
+                    return $"MTU {peer.Mtu} of '{peer.Name}' (the peer of '{link.Name}')";
+                }
+            }
+            catch (XdpException)
+            {
+                // The peer is in another namespace: its MTU cannot be read from here.
+            }
+        }
+
+        return $"MTU {link.Mtu}";
     }
 
     /// <summary>Detaches the program (closes the link); frames go to the stack again.</summary>

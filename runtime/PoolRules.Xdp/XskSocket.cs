@@ -21,8 +21,8 @@ public sealed class XskConfig
     /// <summary>TX ring entries.</summary>
     public int TxRingSize { get; init; } = 2048;
 
-    /// <summary>Bind with XDP_COPY (the only mode veth has); false lets the kernel pick (zero-copy where the driver can).</summary>
-    public bool CopyMode { get; init; } = true;
+    /// <summary>How the socket binds: copy (the only mode veth has), zero-copy, or whichever the driver can.</summary>
+    public XskBindMode BindMode { get; init; } = XskBindMode.Copy;
 
     internal void Validate()
     {
@@ -36,6 +36,19 @@ public sealed class XskConfig
 
         ArgumentOutOfRangeException.ThrowIfLessThan(Frames, 1, nameof(Frames));
     }
+}
+
+/// <summary>XDP_COPY, XDP_ZEROCOPY, or neither (the kernel tries zero-copy and falls back to copy).</summary>
+public enum XskBindMode
+{
+    /// <summary>XDP_COPY: the kernel copies frames to and from the UMEM.</summary>
+    Copy,
+
+    /// <summary>XDP_ZEROCOPY: the driver DMAs into the UMEM; bind fails where it cannot.</summary>
+    ZeroCopy,
+
+    /// <summary>No flag: zero-copy where the driver can, else copy.</summary>
+    Auto,
 }
 
 /// <summary>The kernel's counters of one AF_XDP socket (XDP_STATISTICS).</summary>
@@ -57,6 +70,7 @@ public sealed unsafe class XskSocket : IDisposable
     private const int XdpUmemCompletionRing = 6;
     private const int XdpStatisticsOpt = 7;
     private const ushort XdpCopy = 2;
+    private const ushort XdpZeroCopy = 4;
     private const ushort XdpUseNeedWakeup = 8;
     private const long PgoffRx = 0;
     private const long PgoffTx = 0x80000000;
@@ -158,12 +172,20 @@ public sealed unsafe class XskSocket : IDisposable
         var addr = stackalloc byte[16];
         new Span<byte>(addr, 16).Clear();
         *(ushort*)addr = Libc.AF_XDP;
-        *(ushort*)(addr + 2) = (ushort)((config.CopyMode ? XdpCopy : 0) | XdpUseNeedWakeup);
+        *(ushort*)(addr + 2) = (ushort)(config.BindMode switch { XskBindMode.Copy => XdpCopy, XskBindMode.ZeroCopy => XdpZeroCopy, _ => 0 } | XdpUseNeedWakeup);
         *(uint*)(addr + 4) = (uint)ifindex;
         *(uint*)(addr + 8) = (uint)Queue;
-        if (Libc.bind(_fd, addr, 16) < 0)
+        // The kernel lets go of a closed socket's queue in deferred work: a bind right after a close can find the
+        // queue still busy for a moment.
+        for (var attempt = 0; Libc.bind(_fd, addr, 16) < 0; attempt++)
         {
-            throw XdpException.FromErrno("binding the AF_XDP socket", "bind(AF_XDP)", Libc.Errno, Interface, Queue);
+            var errno = Libc.Errno;
+            if (errno != Errno.EBUSY || attempt == 100)
+            {
+                throw XdpException.FromErrno("binding the AF_XDP socket", "bind(AF_XDP)", errno, Interface, Queue);
+            }
+
+            System.Threading.Thread.Sleep(10);
         }
     }
 

@@ -17,6 +17,9 @@ internal enum FrameAction
     Forward,
 }
 
+/// <summary>Sees each received frame before the queue acts on it (tests and tracing; null costs one branch).</summary>
+internal delegate void FrameTap(int queue, ReadOnlySpan<byte> frame);
+
 /// <summary>
 /// The driver side of one RX queue, following the kernel document: registration (a pool for this queue alone,
 /// registered as the queue's XDP memory model), the NAPI poller (errors and XDP_DROP recycle directly into the fast
@@ -72,6 +75,9 @@ internal sealed class RxQueue
     }
 
     public PagePool Pool => _pool;
+
+    /// <summary>Called with every received frame on the poll thread; set before <see cref="Open"/>.</summary>
+    public FrameTap? Tap { get; set; }
 
     public IRxQueueDevice Device => _device;
 
@@ -193,6 +199,7 @@ internal sealed class RxQueue
     private void Deliver(Page page, int offset, int length)
     {
         var header = _device.LinkHeaderLength;
+        Tap?.Invoke(_index, page.Span.Slice(offset, length));
         var verdict = _action switch
         {
             FrameAction.Drop => XdpAction.Drop,
