@@ -10,7 +10,7 @@ namespace PoolRules.Xdp;
 /// <param name="Name">The interface name.</param>
 /// <param name="Index">Its ifindex.</param>
 /// <param name="Mtu">Its MTU.</param>
-/// <param name="RxQueues">RX queues (IFLA_NUM_RX_QUEUES).</param>
+/// <param name="RxQueues">RX queues in use (ethtool channels; IFLA_NUM_RX_QUEUES where the driver reports none).</param>
 /// <param name="TxQueues">TX queues (IFLA_NUM_TX_QUEUES).</param>
 /// <param name="Mac">Its hardware address (empty when it has none).</param>
 /// <param name="LinkIndex">IFLA_LINK: for a veth the peer's ifindex, 0 when there is none.</param>
@@ -53,7 +53,44 @@ public static unsafe class RtNetlink
         msg.IfInfo(0, 0, 0);
         msg.StringAttr(IflaIfname, name);
         var reply = Transact(msg, $"looking up interface '{name}'", name, expectData: true);
-        return ParseLink(reply, name);
+        var link = ParseLink(reply, name);
+
+        // IFLA_NUM_RX_QUEUES counts the queues allocated; a socket can bind only the ones in use, which ethtool knows.
+        return TryGetRxChannels(name) is { } inUse ? link with { RxQueues = inUse } : link;
+    }
+
+    // ETHTOOL_GCHANNELS: RX-only plus combined channels are the RX queues in use; null where the driver does not say.
+    private static int? TryGetRxChannels(string name)
+    {
+        const nuint siocEthtool = 0x8946;
+        const uint ethtoolGchannels = 0x3c;
+        var fd = Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            var channels = stackalloc uint[9];
+            new Span<uint>(channels, 9).Clear();
+            channels[0] = ethtoolGchannels;
+            var ifr = stackalloc byte[40];
+            new Span<byte>(ifr, 40).Clear();
+            WriteName(new Span<byte>(ifr, 16), name);
+            *(ulong*)(ifr + 16) = (ulong)channels;
+            if (Libc.ioctl(fd, siocEthtool, ifr) < 0)
+            {
+                return null;
+            }
+
+            var rx = (int)(channels[5] + channels[8]);
+            return rx > 0 ? rx : null;
+        }
+        finally
+        {
+            Libc.CloseQuietly(ref fd);
+        }
     }
 
     /// <summary>Looks up the interface with ifindex <paramref name="index"/>.</summary>

@@ -86,6 +86,11 @@ public sealed class XdpInterface : IDisposable
             device.Dispose();
             throw new XdpException(XdpErrorKind.MtuTooLarge, $"{DescribeMtu(link)} is too large for native XDP (keep it at 1500, or attach in generic mode)", ex.Syscall, ex.Errno, name);
         }
+        catch (XdpException ex) when (ex.Errno == Errno.EOPNOTSUPP && mode == XdpAttachMode.Native && ex.Syscall == "bpf(BPF_LINK_CREATE)")
+        {
+            device.Dispose();
+            throw new XdpException(ex.Kind, $"'{name}' has no native XDP (attach in generic mode)", ex.Syscall, ex.Errno, name);
+        }
         catch
         {
             device.Dispose();

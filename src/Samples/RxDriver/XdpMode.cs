@@ -133,7 +133,7 @@ internal static class XdpMode
             $"{queues} AF_XDP socket{(queues == 1 ? "" : "s")} (one page pool each), {cmd.AttachMode} XDP, mode {cmd.Action.ToString().ToLowerInvariant()}; up to {cmd.Frames:N0} frames or {cmd.Seconds} s");
 
         var sourceCpus = cmd.Cpus.Skip(queues).ToArray();
-        using var traffic = new TrafficSource(ns, source, receiver.Mac, peer.Mac, sourceCpus, cmd.Action == FrameAction.Program ? 64 : 4096);
+        using var traffic = new TrafficSource(ns, source, receiver.Mac, peer.Mac, sourceCpus, cmd.Action == FrameAction.Program ? 512 : 4096);
         var clock = Stopwatch.StartNew();
         driver.Start();
         traffic.Start();
