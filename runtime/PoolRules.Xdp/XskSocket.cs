@@ -217,20 +217,33 @@ public sealed unsafe class XskSocket : IDisposable
     }
 
     /// <summary>
-    /// Makes the kernel send what is on the TX ring (copy mode sends inside this call). False when the kernel had no
-    /// room (EAGAIN, EBUSY, ENOBUFS): the frames stay on the ring for the next kick.
+    /// Makes the kernel send what is on the TX ring. Copy mode sends inside <c>sendto</c>, at most 32 frames a call
+    /// (then EAGAIN), so this kicks again while the kernel keeps consuming. False when frames stay on the ring because
+    /// the device was busy: they go with a later kick.
     /// </summary>
     public bool KickTx()
     {
-        if (Libc.sendto(_fd, null, 0, Libc.MSG_DONTWAIT, null, 0) >= 0)
+        for (var attempt = 0; attempt < 256; attempt++)
         {
-            return true;
+            var before = Tx.Outstanding;
+            if (Libc.sendto(_fd, null, 0, Libc.MSG_DONTWAIT, null, 0) >= 0)
+            {
+                return true;
+            }
+
+            var errno = Libc.Errno;
+            if (errno is not (Errno.EAGAIN or Errno.EBUSY or Errno.ENOBUFS or Errno.ENETDOWN))
+            {
+                throw XdpException.FromErrno("kicking TX", "sendto(AF_XDP)", errno, Interface, Queue);
+            }
+
+            if (errno != Errno.EAGAIN || Tx.Outstanding >= before)
+            {
+                return false;
+            }
         }
 
-        var errno = Libc.Errno;
-        return errno is Errno.EAGAIN or Errno.EBUSY or Errno.ENOBUFS or Errno.ENETDOWN
-            ? false
-            : throw XdpException.FromErrno("kicking TX", "sendto(AF_XDP)", errno, Interface, Queue);
+        return Tx.Outstanding == 0;
     }
 
     /// <summary>The socket's counters (XDP_STATISTICS).</summary>
