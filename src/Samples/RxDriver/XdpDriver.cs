@@ -52,12 +52,25 @@ internal sealed class XdpDriver : IDisposable
         _stack = new NetworkStack(backlog: 1024);
         _rx = new RxQueue[dev.RxQueueCount];
         _xsk = new XskQueue[dev.RxQueueCount];
-        for (var q = 0; q < _rx.Length; q++)
+        try
         {
-            var socket = device.Sockets[q];
-            _xsk[q] = new XskQueue(socket, options.Checked);
-            var cpu = q < options.PollCpus.Count ? options.PollCpus[q] : -1;
-            _rx[q] = new RxQueue(dev, q, _xsk[q], _stack, socket.Umem.Device, options.Checked, socket.Umem, options.Action, cpu);
+            for (var q = 0; q < _rx.Length; q++)
+            {
+                var socket = device.Sockets[q];
+                _xsk[q] = new XskQueue(socket, options.Checked);
+                var cpu = q < options.PollCpus.Count ? options.PollCpus[q] : -1;
+                _rx[q] = new RxQueue(dev, q, _xsk[q], _stack, socket.Umem.Device, options.Checked, socket.Umem, options.Action, cpu);
+            }
+        }
+        catch
+        {
+            // The queues made so far hold no page yet: unregistering destroys their pools.
+            foreach (var queue in _rx)
+            {
+                queue?.Close();
+            }
+
+            throw;
         }
     }
 
