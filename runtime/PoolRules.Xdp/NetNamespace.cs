@@ -42,6 +42,9 @@ public sealed class NetNamespace : IDisposable
         return ns;
     }
 
+    /// <summary>A path to the namespace while it lives (for <c>nsenter --net=</c> and <c>setns</c> from another process).</summary>
+    public string HandlePath => $"/proc/{Environment.ProcessId}/fd/{_fd}";
+
     /// <summary>Runs <paramref name="work"/> on the namespace's thread and returns its result (or rethrows its exception).</summary>
     public T Run<T>(Func<T> work)
     {

@@ -98,6 +98,35 @@ public sealed class ErrorTests
         Assert.EndsWith("unloaded: inflight rx0 0; UMEM chunks free rx0 4096/4096", stdout.Trim(), StringComparison.Ordinal);
     });
 
+    [XdpFact]
+    public Task The_driver_on_a_named_interface_receives_what_another_process_sends_and_refuses_a_queue_it_lacks() => Task.Run(() =>
+    {
+        XdpEnvironment.Require();
+        Assert.True(File.Exists("/usr/bin/nsenter"), "nsenter (util-linux) starts the driver in the test's namespace");
+        using var lab = new VethLab(queues: 1);
+        var nsenter = $"--net={lab.Ns.HandlePath} ";
+
+        var (code, stdout, stderr) = RunDriver("--xdp --interface veth1 --queues 2 --seconds 1", prefix: nsenter);
+        Assert.Equal(2, code);
+        Assert.Equal("RxDriver --xdp: queue 1 out of range: 'veth1' has 1 RX queue (asked for 2) (interface 'veth1', queue 1)", Assert.Single(stderr.Trim().Split('\n')));
+        Assert.Equal("", stdout.Trim());
+
+        using var driver = StartDriver("--xdp --interface veth1 --frames 2000 --seconds 20", nsenter);
+        Assert.StartsWith("RxDriver: veth1", driver.StandardOutput.ReadLine(), StringComparison.Ordinal);
+        var seq = 0L;
+        while (!driver.HasExited && seq < 1_000_000)
+        {
+            lab.Send(first: seq, count: 100);
+            seq += 100;
+        }
+
+        Assert.True(driver.WaitForExit(TimeSpan.FromSeconds(20)), "the driver ends after --frames frames");
+        var output = driver.StandardOutput.ReadToEnd();
+        Assert.True(driver.ExitCode == 0, output + driver.StandardError.ReadToEnd());
+        Assert.Matches(@"received (2,0\d\d|[2-9],\d{3}|\d{2,},\d{3}) frames in", output);
+        Assert.EndsWith("unloaded: inflight rx0 0; UMEM chunks free rx0 4096/4096", output.Trim(), StringComparison.Ordinal);
+    });
+
     private static XdpException AssertLeavesNothing(VethLab lab, Action open)
     {
         // Once first, so lazily opened runtime files are already open when counting.
@@ -112,7 +141,22 @@ public sealed class ErrorTests
         return ex;
     }
 
-    private static (int Code, string Stdout, string Stderr) RunDriver(string arguments, bool asNobody = false)
+    private static (int Code, string Stdout, string Stderr) RunDriver(string arguments, bool asNobody = false, string? prefix = null)
+    {
+        using var process = StartDriver(arguments, prefix, asNobody);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(45)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"RxDriver {arguments} did not end in 45 s");
+        }
+
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    // The sample driver as its own process: as another user through setpriv, or in the test's namespace through nsenter.
+    private static Process StartDriver(string arguments, string? nsenter, bool asNobody = false)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "RxDriver.dll");
         var dotnet = Environment.ProcessPath ?? "dotnet";
@@ -123,20 +167,13 @@ public sealed class ErrorTests
 
         var start = asNobody
             ? new ProcessStartInfo("/usr/bin/setpriv", $"--reuid=65534 --regid=65534 --clear-groups {dotnet} {dll} {arguments}")
-            : new ProcessStartInfo(dotnet, $"{dll} {arguments}");
+            : nsenter is not null
+                ? new ProcessStartInfo("/usr/bin/nsenter", $"{nsenter}{dotnet} {dll} {arguments}")
+                : new ProcessStartInfo(dotnet, $"{dll} {arguments}");
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         start.UseShellExecute = false;
         start.Environment["DOTNET_CLI_HOME"] = Path.GetTempPath();
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(45)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"RxDriver {arguments} did not end in 45 s");
-        }
-
-        return (process.ExitCode, stdout.Result, stderr.Result);
+        return Process.Start(start)!;
     }
 }
