@@ -75,10 +75,31 @@ internal static unsafe partial class Libc
     public static partial nint write(int fd, void* buffer, nuint length);
 
     [LibraryImport(Lib, SetLastError = true)]
+    public static partial nint read(int fd, void* buffer, nuint length);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int poll(PollFd* fds, nuint count, int timeoutMs);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int eventfd(uint initval, int flags);
+
+    [LibraryImport(Lib, SetLastError = true)]
     public static partial int ioctl(int fd, nuint request, void* arg);
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int sched_setaffinity(int pid, nuint size, ulong* mask);
+
+    public const short POLLIN = 1;
+    public const int EFD_CLOEXEC = 0x80000;
+    public const int EFD_NONBLOCK = 0x800;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
 
     public static int Errno => Marshal.GetLastPInvokeError();
 

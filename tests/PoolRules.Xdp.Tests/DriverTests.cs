@@ -90,6 +90,42 @@ public sealed class DriverTests
     });
 
     [XdpFact]
+    public Task An_idle_queue_sleeps_until_its_interrupt_and_a_busy_polled_one_spins() => Task.Run(() =>
+    {
+        using var lab = new VethLab(queues: 1);
+        foreach (var busy in new[] { false, true })
+        {
+            using var driver = lab.OpenDriver(1, FrameAction.Forward, busyPoll: busy);
+            driver.Start();
+            var sent = lab.Send(first: 0, count: 50, repeat: 100);
+            VethLab.WaitQuiet(() => driver.Received, Quiet);
+            var before = driver.Queues[0].Polls;
+            Thread.Sleep(500);
+            var idlePolls = driver.Queues[0].Polls - before;
+
+            // Frames after an idle spell wake the queue again.
+            var beforeSecond = driver.Received;
+            sent += lab.Send(first: 1000, count: 50, repeat: 100);
+            VethLab.WaitQuiet(() => driver.Received, Quiet);
+            var afterSecond = driver.Received;
+            var reports = driver.Unload(TimeSpan.FromSeconds(10));
+
+            if (busy)
+            {
+                Assert.True(idlePolls > 100, $"busy polling polled {idlePolls} times in 500 ms of no traffic");
+            }
+            else
+            {
+                Assert.True(idlePolls <= 2, $"an idle queue polled {idlePolls} times in 500 ms with no frame to wake it");
+            }
+
+            Assert.True(afterSecond > beforeSecond, "frames after the idle spell were received");
+            Assert.Equal(sent, Accounted(reports));
+            AssertUnloaded(reports);
+        }
+    });
+
+    [XdpFact]
     public Task Checked_mixed_mode_keeps_every_chunk_in_one_place() => Task.Run(() =>
     {
         using var lab = new VethLab(queues: 1);

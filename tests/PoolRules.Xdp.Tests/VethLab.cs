@@ -51,7 +51,7 @@ internal sealed class VethLab : IDisposable
 
     public LinkInfo PeerLink { get; }
 
-    public XdpDriver OpenDriver(int queues, FrameAction action, bool checkedMode = false, XskConfig? config = null, XdpAttachMode mode = XdpAttachMode.Native) =>
+    public XdpDriver OpenDriver(int queues, FrameAction action, bool checkedMode = false, XskConfig? config = null, XdpAttachMode mode = XdpAttachMode.Native, bool busyPoll = false) =>
         XdpDriver.Open(new XdpDriverOptions
         {
             Interface = Receiver,
@@ -59,6 +59,7 @@ internal sealed class VethLab : IDisposable
             Action = action,
             AttachMode = mode,
             Checked = checkedMode,
+            BusyPoll = busyPoll,
             Config = config ?? new XskConfig { Frames = 1024, FillRingSize = 512, RxRingSize = 512, TxRingSize = 512, CompletionRingSize = 512 },
         }, Ns);
 

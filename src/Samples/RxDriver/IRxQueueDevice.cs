@@ -25,6 +25,9 @@ internal interface IRxQueueDevice
     /// <summary>The queue's interrupt line (devices that have one call it when frames arrive).</summary>
     void SetInterrupt(Action interrupt);
 
+    /// <summary>Re-arms the interrupt once NAPI completed (<c>napi_complete_done</c> returned true), as drivers unmask their IRQ.</summary>
+    void EnableInterrupt();
+
     /// <summary>How many of <paramref name="wanted"/> pages the device can take now.</summary>
     int ReservePosts(int wanted);
 

@@ -11,7 +11,7 @@ using PoolRules.Samples.RxDriver;
 // other threads, and unload leaves nothing inflight.
 const string Usage = """
     usage: RxDriver [--frames N] [--queues 1-64] [--checked]
-           RxDriver --xdp [--interface NAME] [--queues N] [--mode drop|forward|mixed] [--frames N] [--seconds S] [--cpus LIST] [--generic] [--checked]
+           RxDriver --xdp [--interface NAME] [--queues N] [--mode drop|forward|mixed] [--frames N] [--seconds S] [--cpus LIST] [--generic] [--busy-poll] [--checked]
 
     Without --xdp: the driver on a simulated NIC (default 4,000,000 frames, 2 queues).
     --xdp: the driver on AF_XDP sockets (Linux, root). Without --interface it makes a private network namespace with a
@@ -19,7 +19,8 @@ const string Usage = """
     (default: all its RX queues) and receives what others send. Ends after --frames frames (default 4,000,000) or
     --seconds seconds (default 10). --mode: drop (default), forward (swap MACs, send back), mixed (the sample's XDP
     program). --cpus 0,1: pin each queue's poll thread, then the traffic source, to these CPUs. --generic attaches
-    in generic (skb) mode instead of native.
+    in generic (skb) mode instead of native. --busy-poll polls without interrupts (a core per queue spins; an idle
+    queue otherwise sleeps until poll(2) sees frames).
     """;
 
 long frames = 4_000_000;
@@ -43,6 +44,9 @@ for (var i = 0; i < args.Length; i++)
             continue;
         case "--generic":
             xdpCommand.Generic = true;
+            continue;
+        case "--busy-poll":
+            xdpCommand.BusyPoll = true;
             continue;
         case "--frames" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0:
             frames = n;

@@ -83,6 +83,9 @@ internal sealed class RxQueue
 
     public long Received { get; private set; }
 
+    /// <summary>Polls run so far.</summary>
+    public long Polls => _napi.PollCount;
+
     public long Dropped { get; private set; }
 
     public long Passed { get; private set; }
@@ -128,6 +131,10 @@ internal sealed class RxQueue
         {
             _napi.Schedule();
         }
+        else
+        {
+            _device.EnableInterrupt();
+        }
     }
 
     /// <summary>The NAPI poller: runs on this queue's NAPI thread, so it may recycle into the pool's fast cache.</summary>
@@ -160,7 +167,11 @@ internal sealed class RxQueue
         {
             if (!_device.BusyPoll || !napi.IsEnabled)
             {
-                napi.CompleteDone(done);
+                if (napi.CompleteDone(done))
+                {
+                    _device.EnableInterrupt();
+                }
+
                 return done;
             }
 

@@ -23,6 +23,9 @@ internal sealed class XdpDriverOptions
 
     public bool Checked { get; init; }
 
+    /// <summary>Poll without interrupts (lowest latency, a core per queue spinning); otherwise an idle queue sleeps until poll(2) sees frames.</summary>
+    public bool BusyPoll { get; init; }
+
     /// <summary>CPU per queue's poll thread; empty: no pinning.</summary>
     public IReadOnlyList<int> PollCpus { get; init; } = Array.Empty<int>();
 }
@@ -43,6 +46,7 @@ internal sealed class XdpDriver : IDisposable
     private readonly NetworkStack _stack;
     private readonly RxQueue[] _rx;
     private readonly XskQueue[] _xsk;
+    private readonly XskInterrupts? _interrupts;
     private bool _started;
     private IReadOnlyList<XdpQueueReport>? _unloaded;
 
@@ -54,10 +58,11 @@ internal sealed class XdpDriver : IDisposable
         _xsk = new XskQueue[dev.RxQueueCount];
         try
         {
+            _interrupts = options.BusyPoll ? null : new XskInterrupts(device.Sockets);
             for (var q = 0; q < _rx.Length; q++)
             {
                 var socket = device.Sockets[q];
-                _xsk[q] = new XskQueue(socket, options.Checked);
+                _xsk[q] = new XskQueue(socket, options.Checked, _interrupts);
                 var cpu = q < options.PollCpus.Count ? options.PollCpus[q] : -1;
                 _rx[q] = new RxQueue(dev, q, _xsk[q], _stack, socket.Umem.Device, options.Checked, socket.Umem, options.Action, cpu);
             }
@@ -70,6 +75,7 @@ internal sealed class XdpDriver : IDisposable
                 queue?.Close();
             }
 
+            _interrupts?.Dispose();
             throw;
         }
     }
@@ -103,6 +109,7 @@ internal sealed class XdpDriver : IDisposable
     public void Start()
     {
         _started = true;
+        _interrupts?.Start();
         _stack.Start();
         foreach (var queue in _rx)
         {
@@ -132,6 +139,9 @@ internal sealed class XdpDriver : IDisposable
 
             _stack.Stop();
         }
+
+        // No poll(2) may outlive the sockets it watches.
+        _interrupts?.Dispose();
 
         var sockets = _interface.Sockets.Select(s => s.GetStatistics()).ToArray();
         var pools = _rx.Select(r => r.Pool.GetStats()).ToArray();

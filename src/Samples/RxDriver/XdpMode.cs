@@ -26,6 +26,9 @@ internal sealed class XdpCommand
 
     public bool Checked { get; set; }
 
+    /// <summary>Poll without interrupts.</summary>
+    public bool BusyPoll { get; set; }
+
     /// <summary>Attach in generic (skb) mode instead of native.</summary>
     public bool Generic { get; set; }
 
@@ -150,6 +153,7 @@ internal static class XdpMode
         Action = cmd.Action,
         AttachMode = cmd.AttachMode,
         Checked = cmd.Checked,
+        BusyPoll = cmd.BusyPoll,
         PollCpus = cmd.Cpus.Take(queues).ToArray(),
     };
 

@@ -18,6 +18,7 @@ internal sealed class XskQueue : IRxQueueDevice
     private const int Batch = 64;
 
     private readonly XskSocket _socket;
+    private readonly XskInterrupts? _interrupts;
     private readonly Page?[] _byChunk;
     private readonly bool _checked;
     private uint _fillStart;
@@ -32,9 +33,11 @@ internal sealed class XskQueue : IRxQueueDevice
     private uint _compTaken;
     private int _takeBack;
 
-    public XskQueue(XskSocket socket, bool checkedMode)
+    /// <summary>A queue over <paramref name="socket"/>; without <paramref name="interrupts"/> its NAPI busy-polls.</summary>
+    public XskQueue(XskSocket socket, bool checkedMode, XskInterrupts? interrupts = null)
     {
         _socket = socket;
+        _interrupts = interrupts;
         _byChunk = new Page?[socket.Umem.Chunks];
         _checked = checkedMode;
         RingSize = (int)socket.Fill.Size;
@@ -45,17 +48,17 @@ internal sealed class XskQueue : IRxQueueDevice
     /// <summary>An Ethernet header.</summary>
     public int LinkHeaderLength => 14;
 
-    /// <summary>veth never asks for a fill-ring wakeup, and RX needs none: the poll runs while NAPI is enabled.</summary>
-    public bool BusyPoll => true;
+    /// <summary>Without an interrupt line the poll runs again and again while NAPI is enabled (veth never asks for a fill-ring wakeup).</summary>
+    public bool BusyPoll => _interrupts is null;
 
     /// <summary>Kicks that found the kernel's TX path busy (the frames stayed on the ring and went with a later kick).</summary>
     public long TxBusy { get; private set; }
 
     public XskStatistics Statistics => _socket.GetStatistics();
 
-    public void SetInterrupt(Action interrupt)
-    {
-    }
+    public void SetInterrupt(Action interrupt) => _interrupts?.SetHandler(_socket.Queue, interrupt);
+
+    public void EnableInterrupt() => _interrupts?.Arm(_socket.Queue);
 
     public int ReservePosts(int wanted) => (int)(_socket.Fill.Reserve((uint)wanted + _fillPending, out _fillStart) - _fillPending);
 
