@@ -25,6 +25,12 @@ internal interface IRxQueueDevice
     /// <summary>The queue's interrupt line (devices that have one call it when frames arrive).</summary>
     void SetInterrupt(Action interrupt);
 
+    /// <summary>
+    /// Work left that no interrupt will announce: frames still on the TX ring after a kick found the device busy, or
+    /// sent chunks waiting on the completion ring. The poll must not complete while there is any.
+    /// </summary>
+    bool HasUnannouncedWork { get; }
+
     /// <summary>Re-arms the interrupt once NAPI completed (<c>napi_complete_done</c> returned true), as drivers unmask their IRQ.</summary>
     void EnableInterrupt();
 

@@ -161,11 +161,13 @@ internal sealed class RxQueue
         }
 
         Received += done;
-        Refill(done);
+        var starved = !Refill(done);
         _device.Flush();
         if (done < budget)
         {
-            if (!_device.BusyPoll || !napi.IsEnabled)
+            // A poll that could not refill, or left work no interrupt will announce, polls on: the frame that would
+            // wake it may never come (the device has no buffer to receive it into).
+            if (!napi.IsEnabled || (!_device.BusyPoll && !starved && !_device.HasUnannouncedWork))
             {
                 if (napi.CompleteDone(done))
                 {
@@ -175,7 +177,7 @@ internal sealed class RxQueue
                 return done;
             }
 
-            // Busy poll: a device without interrupts is polled again at once; an idle ring lets other threads run.
+            // Polled again at once; an idle ring lets other threads run.
             if (done == 0)
             {
                 Thread.Yield();
@@ -189,8 +191,9 @@ internal sealed class RxQueue
 
     // Refill: every free descriptor gets a page; when the pool runs dry the device receives into fewer buffers until
     // pages come back from the stack or TX completion (a UMEM smaller than its rings lives in that state).
+    // Returns false when the pool ran dry.
     [NapiContext]
-    private void Refill(int received)
+    private bool Refill(int received)
     {
         var wanted = _device.ReservePosts(Math.Max(received, PagePool.CacheRefill));
         for (var i = 0; i < wanted; i++)
@@ -199,11 +202,13 @@ internal sealed class RxQueue
             if (fresh is null)
             {
                 RefillFailed++;
-                return;
+                return false;
             }
 
             _device.Post(fresh);
         }
+
+        return true;
     }
 
     [NapiContext]

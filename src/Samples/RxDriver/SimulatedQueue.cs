@@ -20,6 +20,9 @@ internal sealed class SimulatedQueue(SimulatedNic nic, int index) : IRxQueueDevi
 
     public void SetInterrupt(Action interrupt) => _ring.Interrupt = interrupt;
 
+    // The simulated NIC completes TX on its own thread: nothing waits for the poll.
+    public bool HasUnannouncedWork => false;
+
     // The simulated NIC raises its interrupt after every batch it writes: nothing to unmask.
     public void EnableInterrupt()
     {

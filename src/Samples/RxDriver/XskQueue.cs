@@ -60,6 +60,9 @@ internal sealed class XskQueue : IRxQueueDevice
 
     public void EnableInterrupt() => _interrupts?.Arm(_socket.Queue);
 
+    // poll(2) wakes for RX frames only; unsent TX frames and completions need the poll itself.
+    public bool HasUnannouncedWork => _socket.Tx.Outstanding != 0 || _socket.Completion.Peek(1, out _) != 0;
+
     public int ReservePosts(int wanted) => (int)(_socket.Fill.Reserve((uint)wanted + _fillPending, out _fillStart) - _fillPending);
 
     public void Post([TakesPageOwnership] Page page)
