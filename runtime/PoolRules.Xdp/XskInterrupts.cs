@@ -53,7 +53,10 @@ public sealed unsafe class XskInterrupts : IDisposable
         }
     }
 
-    /// <summary>Stops the thread (before the sockets close) and closes the wakeup fd.</summary>
+    /// <summary>Why the thread stopped early (a failed poll(2)), if it did: its queues then got no more interrupts.</summary>
+    public Exception? Failure => Volatile.Read(ref _failure);
+
+    /// <summary>Stops the thread (before the sockets close) and closes the wakeup fd; never throws (see <see cref="Failure"/>).</summary>
     public void Dispose()
     {
         if (_stop)
@@ -70,10 +73,6 @@ public sealed unsafe class XskInterrupts : IDisposable
         }
 
         Libc.CloseQuietly(ref _eventFd);
-        if (_failure is { } failure)
-        {
-            throw new XdpException(XdpErrorKind.SyscallFailed, "the AF_XDP interrupt thread failed: " + failure.Message);
-        }
     }
 
     private void Run()

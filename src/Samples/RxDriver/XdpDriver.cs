@@ -129,26 +129,41 @@ internal sealed class XdpDriver : IDisposable
             return _unloaded;
         }
 
-        _interface.Detach();
+        // Every step runs even when one before it failed (a poll that threw, say): nothing may stay attached or mapped.
+        Exception? failure = null;
+        void Step(Action step)
+        {
+            try
+            {
+                step();
+            }
+            catch (Exception ex)
+            {
+                failure ??= ex;
+            }
+        }
+
+        Step(_interface.Detach);
         if (_started)
         {
             foreach (var queue in _rx)
             {
-                queue.Stop();
+                Step(queue.Stop);
             }
 
-            _stack.Stop();
+            Step(_stack.Stop);
         }
 
         // No poll(2) may outlive the sockets it watches.
         _interrupts?.Dispose();
+        failure ??= _interrupts?.Failure;
 
         var sockets = _interface.Sockets.Select(s => s.GetStatistics()).ToArray();
         var pools = _rx.Select(r => r.Pool.GetStats()).ToArray();
         _interface.CloseSockets();
         foreach (var queue in _rx)
         {
-            queue.Close();
+            Step(queue.Close);
         }
 
         var freed = _rx.All(r => r.Pool.Freed.Wait(wait));
@@ -159,6 +174,11 @@ internal sealed class XdpDriver : IDisposable
         if (freed)
         {
             _interface.Dispose();
+        }
+
+        if (failure is not null)
+        {
+            throw new InvalidOperationException("The driver failed while it ran; it was unloaded all the same.", failure);
         }
 
         return _unloaded;
