@@ -148,6 +148,44 @@ public sealed class DriverTests
     });
 
     [XdpFact]
+    public Task Checked_mode_refuses_a_chunk_the_kernel_already_holds() => Task.Run(() =>
+    {
+        using var lab = new VethLab(queues: 1);
+        var config = new XskConfig { Frames = 64, FillRingSize = 64, RxRingSize = 64, TxRingSize = 64, CompletionRingSize = 64 };
+        using var device = lab.Ns.Run(() => XdpInterface.Open(VethLab.Receiver, 1, XdpAttachMode.Native, config));
+        var socket = device.Sockets[0];
+        var pool = PoolRules.Runtime.PagePool.Create(new PoolRules.Runtime.PagePoolParams
+        {
+            Flags = PoolRules.Runtime.PagePoolFlags.DmaMap,
+            Device = socket.Umem.Device,
+            DmaDirection = PoolRules.Runtime.DmaDirection.Bidirectional,
+            PageAllocator = socket.Umem,
+            Checked = true,
+        });
+        var queue = new XskQueue(socket, checkedMode: true);
+        Assert.Equal(1, queue.ReservePosts(1));
+        var page = pool.DevAllocPages()!;
+        Assert.Equal((ulong)socket.Umem.ChunkOf(page.Address) * Umem.ChunkSize, pool.GetDmaAddress(page));
+        queue.Post(page);
+
+        // The same page again (a driver posting a page it no longer owns): refused; the kernel's copy stays the kernel's.
+        var inflight = pool.Inflight;
+        var ex = Assert.Throws<InvalidOperationException>(() => queue.Post(page));
+        Assert.Contains("posted while the kernel already holds it", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(inflight, pool.Inflight);
+
+        device.CloseSockets();
+        Assert.True(queue.TryTakeBack(out var back));
+        Assert.Same(page, back);
+        Assert.False(queue.TryTakeBack(out _));
+        pool.PutFullPage(back, allowDirect: false);
+        pool.Destroy();
+        Assert.True(pool.Freed.Wait(TimeSpan.FromSeconds(10)));
+        Assert.Equal(0, pool.Inflight);
+        Assert.Equal(64, socket.Umem.FreeChunks);
+    });
+
+    [XdpFact]
     public Task Two_queues_each_get_their_own_pool_and_their_own_frames() => Task.Run(() =>
     {
         Assert.True(Environment.ProcessorCount >= 2, "needs 2 CPUs: the sending CPU picks the receiving queue");

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.Versioning;
 using PoolRules.Runtime;
@@ -32,6 +33,11 @@ internal sealed class XskQueue : IRxQueueDevice
     private uint _compPeeked;
     private uint _compTaken;
     private int _takeBack;
+
+    // Checked mode: pages refused because their chunk was already the kernel's. They stay out of every ring and pool;
+    // unload gives back those that are not the very page the kernel holds (that one comes back through its ring).
+    private List<Page>? _refused;
+    private HashSet<Page>? _takenBack;
 
     /// <summary>A queue over <paramref name="socket"/>; without <paramref name="interrupts"/> its NAPI busy-polls.</summary>
     public XskQueue(XskSocket socket, bool checkedMode, XskInterrupts? interrupts = null)
@@ -71,7 +77,7 @@ internal sealed class XskQueue : IRxQueueDevice
         var chunk = (int)(addr / Umem.ChunkSize);
         if (_checked && _byChunk[chunk] is not null)
         {
-            page.Pool.PutFullPage(page, allowDirect: false);
+            (_refused ??= new List<Page>()).Add(page);
             throw new InvalidOperationException($"UMEM chunk {chunk} of queue {_socket.Queue} posted while the kernel already holds it.");
         }
 
@@ -119,7 +125,7 @@ internal sealed class XskQueue : IRxQueueDevice
         var chunk = _socket.Umem.ChunkOf(page.Address);
         if (_checked && _byChunk[chunk] is not null)
         {
-            page.Pool!.RecycleDirect(page);
+            (_refused ??= new List<Page>()).Add(page);
             throw new InvalidOperationException($"UMEM chunk {chunk} of queue {_socket.Queue} queued for TX while the kernel already holds it.");
         }
 
@@ -197,7 +203,24 @@ internal sealed class XskQueue : IRxQueueDevice
             if (held is not null)
             {
                 _byChunk[chunk] = null;
+                if (_refused is not null)
+                {
+                    (_takenBack ??= new HashSet<Page>()).Add(held);
+                }
+
                 page = held;
+                return true;
+            }
+        }
+
+        while (_refused is { Count: > 0 })
+        {
+            var last = _refused.Count - 1;
+            var refused = _refused[last];
+            _refused.RemoveAt(last);
+            if (_takenBack is null || !_takenBack.Contains(refused))
+            {
+                page = refused;
                 return true;
             }
         }
