@@ -9,6 +9,7 @@ namespace PoolRules.Benchmarks;
 /// <c>-- analyzer-cost [scales] [--runs N]</c> measures the analyzers against compile+emit on generated driver code.
 /// <c>-- analyzer-vs-ca2000 [scales] [--runs N]</c> measures them side by side with CA2000 on the IDisposable twin.
 /// <c>-- proof-coverage [scale]</c> shows which generated methods the clean-body proof spares the control flow graph.
+/// <c>-- xdp [--seconds S] [--runs N] [--cpus RX,SRC]</c> measures the sample driver on AF_XDP against a bare ring loop (root).
 /// <c>-- fuzz [N] [--seed S]</c> runs N mutants of the analyzer tests' inputs through every analyzer (the long robustness run).
 /// <c>-- --interleaved fast|ring|slow [rounds]</c> is the contention-robust cross-check (see <see cref="Interleaved"/>).
 /// </summary>
@@ -45,6 +46,17 @@ public static class Program
         if (args.Length > 0 && args[0] == "proof-coverage")
         {
             Environment.Exit(Analyzers.ProofCoverageReport.Run(args[1..]));
+        }
+
+        if (args.Length > 0 && args[0] == "xdp")
+        {
+            if (OperatingSystem.IsLinux())
+            {
+                Environment.Exit(Xdp.XdpReceiveReport.Run(args[1..]));
+            }
+
+            Console.Error.WriteLine("xdp: AF_XDP needs Linux");
+            Environment.Exit(2);
         }
 
         if (args.Length > 0 && args[0] == "fuzz")

@@ -28,6 +28,10 @@ public sealed class PackageTests(PackageFeed feed)
             "lib/net8.0/PoolRules.Runtime.xml",
             "lib/net10.0/PoolRules.Runtime.dll",
             "lib/net10.0/PoolRules.Runtime.xml",
+            "lib/net8.0/PoolRules.Xdp.dll",
+            "lib/net8.0/PoolRules.Xdp.xml",
+            "lib/net10.0/PoolRules.Xdp.dll",
+            "lib/net10.0/PoolRules.Xdp.xml",
             "analyzers/dotnet/cs/PoolRules.Analyzers.dll",
             "analyzers/dotnet/cs/PoolRules.CodeFixes.dll",
             "buildTransitive/PoolRules.targets",
@@ -38,7 +42,7 @@ public sealed class PackageTests(PackageFeed feed)
 
         // Roslyn must never be shipped next to the analyzers (the host supplies it), nor anything else in lib/.
         Assert.DoesNotContain(entries, e => e.Contains("Microsoft.CodeAnalysis", StringComparison.OrdinalIgnoreCase));
-        Assert.All(entries.Where(e => e.StartsWith("lib/", StringComparison.Ordinal)), e => Assert.StartsWith("PoolRules.Runtime.", Path.GetFileName(e), StringComparison.Ordinal));
+        Assert.All(entries.Where(e => e.StartsWith("lib/", StringComparison.Ordinal)), e => Assert.Matches(@"^PoolRules\.(Runtime|Xdp)\.(dll|xml)$", Path.GetFileName(e)));
 
         var nuspecEntry = zip.Entries.Single(e => e.FullName == "PoolRules.nuspec");
         using var stream = nuspecEntry.Open();
