@@ -84,6 +84,47 @@ internal sealed class PtrRing<T>
         }
     }
 
+    /// <summary>
+    /// <c>__ptr_ring_produce</c> of a batch under one producer lock: claims as many consecutive slots as are free, up to
+    /// <paramref name="items"/>' length, with one compare-exchange, and fills them in order. Returns how many went in
+    /// (the first ones); 0 when the ring is full or closed.
+    /// </summary>
+    public int TryProduceBulk(ReadOnlySpan<T> items)
+    {
+        if (_closed || items.IsEmpty)
+        {
+            return 0;
+        }
+
+        var slots = _slots;
+        while (true)
+        {
+            // The consumer frees slots in order and writes a slot's sequence before it moves the head, so every
+            // position below head + capacity is free: no slot needs to be read before the claim.
+            var pos = Volatile.Read(ref _tail.Value);
+            var free = slots.Length - (pos - Volatile.Read(ref _head.Value));
+            if (free <= 0)
+            {
+                return 0;
+            }
+
+            var count = (int)Math.Min(free, items.Length);
+            if (Interlocked.CompareExchange(ref _tail.Value, pos + count, pos) != pos)
+            {
+                continue;
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                ref var slot = ref slots[(pos + i) & _mask];
+                slot.Item = items[i];
+                Volatile.Write(ref slot.Sequence, pos + i + 1);
+            }
+
+            return count;
+        }
+    }
+
     /// <summary>Takes the oldest item, or null when empty (or when a producer has claimed a slot but not filled it yet).</summary>
     public T? TryConsume()
     {
