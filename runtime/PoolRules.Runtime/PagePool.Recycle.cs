@@ -128,35 +128,41 @@ public sealed partial class PagePool
         var batch = default(PageBatch);
         Span<Page> ring = batch;
         var count = 0;
-        for (var i = first; i < pages.Length; i++)
+        try
         {
-            var page = pages[i];
-            if (page._pool != this)
+            for (var i = first; i < pages.Length; i++)
             {
-                continue;
-            }
+                var page = pages[i];
+                if (page._pool != this)
+                {
+                    continue;
+                }
 
-            if (_put.Checked)
-            {
-                CheckPut(page, allowDirect: false);
-            }
+                if (_put.Checked)
+                {
+                    CheckPut(page, allowDirect: false);
+                }
 
-            if (!PutUnlessRing(page, -1, direct))
-            {
-                continue;
-            }
+                if (!PutUnlessRing(page, -1, direct))
+                {
+                    continue;
+                }
 
-            ring[count++] = page;
-            if (count == ring.Length)
-            {
-                RecycleRingBulk(ring);
-                count = 0;
+                ring[count++] = page;
+                if (count == ring.Length)
+                {
+                    RecycleRingBulk(ring);
+                    count = 0;
+                }
             }
         }
-
-        if (count > 0)
+        finally
         {
-            RecycleRingBulk(ring[..count]);
+            // Also when a check refused a page: those before it were already given up.
+            if (count > 0)
+            {
+                RecycleRingBulk(ring[..count]);
+            }
         }
     }
 
