@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
@@ -87,7 +88,7 @@ public sealed partial class PagePool
     /// <c>page_pool_put_netmem_bulk</c> (5.11, mixed pools 6.14): gives every page back to its own pool as
     /// <see cref="PutFullPage"/>(page, allowDirect: false) does (the same refcount, fragment and sync rules, and the
     /// fast cache where the caller runs in that pool's NAPI poll), with one ring transaction per pool for the pages
-    /// bound for its ring (one per 64 pages where a pool has more).
+    /// bound for its ring (one per 64 pages of the span where a pool has more).
     /// </summary>
     /// <exception cref="ArgumentException">A page belongs to no pool; then no page was given back.</exception>
     public static void PutPagesBulk(ReadOnlySpan<Page> pages)
@@ -108,15 +109,18 @@ public sealed partial class PagePool
         // Pool by pool, in order of first appearance. A page already given back shows its pool (or none, once it
         // left it), so the scan for the next pool skips it.
         var done = new PoolSet();
+        PagePool? last = null;
         for (var first = 0; first < pages.Length; first++)
         {
+            // A run of one pool's pages (the usual batch: one RX queue's) costs one compare per page here.
             var pool = pages[first]._pool;
-            if (pool is null || done.Contains(pool))
+            if (pool == last || pool is null || done.Contains(pool))
             {
                 continue;
             }
 
             done.Add(pool);
+            last = pool;
             pool.PutBulk(pages, first);
         }
     }
@@ -125,14 +129,16 @@ public sealed partial class PagePool
     {
         // Decided once per pool, as the kernel does.
         var direct = IsNapiLocal();
-        var batch = default(PageBatch);
-        Span<Page> ring = batch;
-        var count = 0;
-        try
+
+        // 64 positions at a time: a bit per page bound for the ring, then one ring transaction for them. No page
+        // reference is copied on the way (each copy would cost a GC write barrier).
+        for (var chunk = first; chunk < pages.Length; chunk += 64)
         {
-            for (var i = first; i < pages.Length; i++)
+            var window = pages.Slice(chunk, Math.Min(64, pages.Length - chunk));
+            var ring = 0UL;
+            for (var i = 0; i < window.Length; i++)
             {
-                var page = pages[i];
+                var page = window[i];
                 if (page._pool != this)
                 {
                     continue;
@@ -140,45 +146,61 @@ public sealed partial class PagePool
 
                 if (_put.Checked)
                 {
-                    CheckPut(page, allowDirect: false);
+                    CheckPutInBatch(page, window, ring);
                 }
 
-                if (!PutUnlessRing(page, -1, direct))
+                if (PutUnlessRing(page, -1, direct))
                 {
-                    continue;
-                }
-
-                ring[count++] = page;
-                if (count == ring.Length)
-                {
-                    RecycleRingBulk(ring);
-                    count = 0;
+                    ring |= 1UL << i;
                 }
             }
-        }
-        finally
-        {
-            // Also when a check refused a page: those before it were already given up.
-            if (count > 0)
+
+            if (ring != 0)
             {
-                RecycleRingBulk(ring[..count]);
+                RecycleRingBulk(window, ring);
             }
         }
     }
 
-    // page_pool_recycle_ring_bulk: one ring transaction; what does not fit goes back to the page allocator.
-    private void RecycleRingBulk(ReadOnlySpan<Page> pages)
+    // A check that refuses a page still rings the pages before it: they were already given up. Out of line, so the
+    // unchecked loop carries no exception handling (which would keep its locals in memory).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CheckPutInBatch(Page page, ReadOnlySpan<Page> window, ulong ring)
     {
-        for (var i = _put.Ring.TryProduceBulk(pages); i < pages.Length; i++)
+        try
         {
-            RecycleRingFull(pages[i]);
+            CheckPut(page, allowDirect: false);
+        }
+        catch
+        {
+            if (ring != 0)
+            {
+                RecycleRingBulk(window, ring);
+            }
+
+            throw;
         }
     }
 
-    [InlineArray(CacheRefill)]
-    private struct PageBatch
+    // page_pool_recycle_ring_bulk: the window's marked pages into the ring with one claim, in order; what does not
+    // fit goes back to the page allocator.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RecycleRingBulk(ReadOnlySpan<Page> window, ulong ring)
     {
-        private Page _first;
+        var claimed = _put.Ring.TryClaim(BitOperations.PopCount(ring), out var pos);
+        for (; ring != 0; ring &= ring - 1)
+        {
+            var page = window[BitOperations.TrailingZeroCount(ring)];
+            if (claimed > 0)
+            {
+                _put.Ring.Fill(pos++, page);
+                claimed--;
+            }
+            else
+            {
+                RecycleRingFull(page);
+            }
+        }
     }
 
     // The pools a bulk put has done: a few inline, more on the heap (a batch seldom spans more than a few queues).
@@ -224,10 +246,10 @@ public sealed partial class PagePool
     }
 
     // page_pool_napi_local (6.10): a put on the pool's own NAPI poll owns the fast cache as a direct one does,
-    // whatever the caller said. Off that thread it costs a thread-static read; on it, a disabling NAPI or a
+    // whatever the caller said. Off that poll it costs a stack-address compare; on it, a disabling NAPI or a
     // destroyed pool sends the page to the ring.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool IsNapiLocal() => _napi is { } napi && Napi.Current == napi && !_destroying && napi.IsEnabled;
+    private bool IsNapiLocal() => _napi is { } napi && napi.IsCurrentPoll() && !_destroying && napi.IsEnabled;
 
     /// <summary><c>page_pool_put_full_page</c>: <see cref="PutPage"/> syncing the whole <see cref="PagePoolParams.MaxLength"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -10,7 +10,8 @@ namespace PoolRules.Benchmarks;
 /// <c>-- analyzer-vs-ca2000 [scales] [--runs N]</c> measures them side by side with CA2000 on the IDisposable twin.
 /// <c>-- proof-coverage [scale]</c> shows which generated methods the clean-body proof spares the control flow graph.
 /// <c>-- fuzz [N] [--seed S]</c> runs N mutants of the analyzer tests' inputs through every analyzer (the long robustness run).
-/// <c>-- --interleaved fast|ring|slow [rounds]</c> is the contention-robust cross-check (see <see cref="Interleaved"/>).
+/// <c>--filter '*NapiLocal*'</c>, <c>'*BulkPut*'</c> the kernel 6.x put paths (NAPI-local recycling, bulk put).
+/// <c>-- --interleaved fast|ring|slow|napi|bulk [rounds]</c> is the contention-robust cross-check (see <see cref="Interleaved"/>).
 /// </summary>
 public static class Program
 {

@@ -97,6 +97,54 @@ public sealed class NapiLocalRecyclingTests : IDisposable
     }
 
     [Fact]
+    public void A_put_from_a_thread_the_poll_waits_for_goes_to_the_ring()
+    {
+        var pool = CreatePool(_host.Napi);
+        var page = pool.AllocPages(AllocFlags.Atomic)!;
+
+        _host.Run(() =>
+        {
+            var helper = new Thread(() => pool.PutFullPage(page, allowDirect: false));
+            helper.Start();
+            Assert.True(helper.Join(TestThreads.Timeout));
+        });
+
+        Assert.Equal(0, pool.GetStats().RecycleCached);
+        Assert.Equal(1, pool.GetStats().RecycleRing);
+        _host.Dispose();
+        pool.Destroy();
+    }
+
+    [Fact]
+    public void A_put_deep_in_the_polls_own_call_stack_still_goes_to_the_fast_cache()
+    {
+        var pool = CreatePool(_host.Napi);
+        var page = pool.AllocPages(AllocFlags.Atomic)!;
+
+        _host.Run(() => PutAtDepth(pool, page, 200));
+
+        Assert.Equal(1, pool.GetStats().RecycleCached);
+        _host.Dispose();
+        pool.Destroy();
+    }
+
+    // About 200 frames with a kilobyte of locals each: far below the poll, well inside its thread's stack.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void PutAtDepth(PagePool pool, Page page, int depth)
+    {
+        Span<byte> pad = stackalloc byte[1024];
+        pad[depth % pad.Length] = 1;
+        if (depth == 0)
+        {
+            pool.PutFullPage(page, allowDirect: false);
+            return;
+        }
+
+        PutAtDepth(pool, page, depth - 1);
+        GC.KeepAlive(pad[0]);
+    }
+
+    [Fact]
     public void A_pool_without_a_napi_instance_never_recycles_locally()
     {
         var pool = CreatePool(napi: null);
