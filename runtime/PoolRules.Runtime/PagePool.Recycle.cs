@@ -93,6 +93,7 @@ public sealed partial class PagePool
     /// <exception cref="ArgumentException">A page belongs to no pool; then no page was given back.</exception>
     public static void PutPagesBulk(ReadOnlySpan<Page> pages)
     {
+        var onePool = true;
         for (var i = 0; i < pages.Length; i++)
         {
             if (pages[i] is not { } page)
@@ -104,6 +105,14 @@ public sealed partial class PagePool
             {
                 throw new ArgumentException($"pages[{i}] belongs to no page pool (released, or never from one).", nameof(pages));
             }
+
+            onePool &= page._pool == pages[0]._pool;
+        }
+
+        if (onePool && pages.Length > 0)
+        {
+            pages[0]._pool!.PutBulk(pages, 0);
+            return;
         }
 
         // Pool by pool, in order of first appearance. A page already given back shows its pool (or none, once it
