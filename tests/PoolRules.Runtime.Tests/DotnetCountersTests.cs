@@ -42,7 +42,9 @@ public sealed partial class DotnetCountersTests : IDisposable
         var dotnet = DotnetHost();
         var tools = Path.Combine(_temp, "tools");
         Run(dotnet, ["tool", "install", "dotnet-counters", "--version", DotnetCountersVersion, "--tool-path", tools], _temp);
-        Run(dotnet, ["build", Path.Combine(root, "src", "Samples", "RxDriver", "RxDriver.csproj"), "-c", "Release", "-nologo", "-v", "q"], root);
+        // Up to date after a solution build; no build server or node is left behind holding this test's pipes.
+        Run(dotnet, ["build", Path.Combine(root, "src", "Samples", "RxDriver", "RxDriver.csproj"), "-c", "Release", "-nologo", "-v", "q",
+            "-nodeReuse:false", "-p:UseSharedCompilation=false"], root);
 
         // Far more frames than a few seconds take: the driver runs until the test ends it.
         var dll = Path.Combine(root, "src", "Samples", "RxDriver", "bin", "Release", "net10.0", "RxDriver.dll");
