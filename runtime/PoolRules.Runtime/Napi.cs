@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace PoolRules.Runtime;
@@ -27,6 +28,16 @@ public sealed class Napi
     private Thread? _thread;
     private SemaphoreSlim? _wake;
     private Exception? _fault;
+
+    // The poll thread's stack, set explicitly to the 1.5 MiB .NET gives secondary threads, so that the window below
+    // lies inside it whatever the runtime's own frames above PollLoop take.
+    private const int PollStackSize = 1536 * 1024;
+    private const int PollStackWindow = PollStackSize / 2;
+
+    // Address of a local in PollLoop's frame while the poll thread lives (0 otherwise), and whether a poll is running
+    // on it: IsCurrentPoll tells a poll's own frames without a thread-static read (on Linux a helper call per put).
+    private nuint _pollStackTop;
+    private bool _inPoll;
 
     // Set by CompleteDone during the current poll (poll thread only): the loop must then not complete on the poll's
     // behalf, or it would clear the re-schedule of a missed CompleteDone, or a Schedule that came in after it.
@@ -59,6 +70,18 @@ public sealed class Napi
     /// <summary>The instance whose poll runs on this thread, if any.</summary>
     public static Napi? Current => t_current;
 
+    /// <summary>
+    /// <see cref="Current"/> == this, as cheap as the kernel's CPU-id compare in <c>page_pool_napi_local</c>: a poll's
+    /// frames lie within the window below PollLoop's frame on the poll thread's own stack, and no other live thread's
+    /// stack overlaps it. Only the poll thread writes <c>_inPoll</c>, and it is read only once that is proven.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal unsafe bool IsCurrentPoll()
+    {
+        byte marker;
+        return _pollStackTop - (nuint)(&marker) < PollStackWindow && _inPoll;
+    }
+
     /// <summary>True between <see cref="Enable"/> and <see cref="Disable"/>.</summary>
     public bool IsEnabled => (Volatile.Read(ref _state) & StateDisabled) == 0;
 
@@ -77,7 +100,7 @@ public sealed class Napi
 
             _fault = null;
             _wake = new SemaphoreSlim(0);
-            _thread = new Thread(PollLoop) { IsBackground = true, Name = Name };
+            _thread = new Thread(PollLoop, PollStackSize) { IsBackground = true, Name = Name };
             Volatile.Write(ref _state, 0);
             _thread.Start();
         }
@@ -173,7 +196,21 @@ public sealed class Napi
         }
     }
 
-    private void PollLoop()
+    private unsafe void PollLoop()
+    {
+        byte top;
+        _pollStackTop = (nuint)(&top);
+        try
+        {
+            PollUntilDisabled();
+        }
+        finally
+        {
+            _pollStackTop = 0;
+        }
+    }
+
+    private void PollUntilDisabled()
     {
         var wake = _wake!;
         t_current = null;
@@ -197,6 +234,7 @@ public sealed class Napi
                 int work;
                 _completeCalled = false;
                 t_current = this;
+                _inPoll = true;
                 try
                 {
                     work = _poll(this, Weight);
@@ -211,6 +249,7 @@ public sealed class Napi
                 }
                 finally
                 {
+                    _inPoll = false;
                     t_current = null;
                 }
 

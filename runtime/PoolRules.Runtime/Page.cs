@@ -29,6 +29,12 @@ public sealed class Page
     // page->pp_frag_count: outstanding fragments plus the pool's bias while it carves this page (0 = not a fragment page).
     internal int _fragCount;
 
+    // The page's slot in its pool's list of mapped pages (page->pp_magic's xarray index in 6.16); -1 when not listed.
+    internal int _dmaIndex = -1;
+
+    // PagePool.DmaIdle, DmaSyncing or DmaUnmapped: lets Destroy unmap a page a put is syncing only after the sync.
+    internal int _dmaSync;
+
     // Only written in checked mode; in unchecked mode it stays Inflight, so the checks below cost one compare.
     internal PageState _state;
     internal StackTrace? _allocationStack;
@@ -120,6 +126,8 @@ public sealed class Page
         _refCount = 1;
         _fragCount = 0;
         _dmaAddr = 0;
+        _dmaIndex = -1;
+        _dmaSync = 0;
         _state = PageState.Inflight;
     }
 

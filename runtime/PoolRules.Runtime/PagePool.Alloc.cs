@@ -44,6 +44,31 @@ public sealed partial class PagePool
     public Page? DevAllocPages() => AllocPages(AllocFlags.Atomic | AllocFlags.NoWarn);
 
     /// <summary>
+    /// <c>page_pool_dev_alloc</c> (6.7): a whole page when <paramref name="size"/> is more than half a page (then
+    /// <paramref name="size"/> becomes the page length and <paramref name="offset"/> 0), else a fragment of
+    /// <paramref name="size"/> bytes as <see cref="AllocFrag"/> carves it. Put the result once, like either.
+    /// </summary>
+    /// <param name="size">Bytes wanted, 1 to the page size; on return, the bytes the caller may use.</param>
+    /// <param name="offset">Where the buffer starts in the returned page.</param>
+    public Page? DevAlloc(ref int size, out int offset)
+    {
+        var max = PageAllocator.PageSize << _order;
+        if (size <= 0 || size > max)
+        {
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"A buffer is 1 to {max} bytes.");
+        }
+
+        if (size * 2 > max)
+        {
+            size = max;
+            offset = 0;
+            return AllocPages(AllocFlags.Atomic | AllocFlags.NoWarn);
+        }
+
+        return AllocFrag(size, out offset);
+    }
+
+    /// <summary>
     /// <c>page_pool_alloc_frag</c>: <paramref name="size"/> bytes (rounded up to 64) carved from a shared page.
     /// Put each fragment once, like a page; the page recycles when its last fragment comes back.
     /// </summary>
@@ -240,19 +265,40 @@ public sealed partial class PagePool
     {
         var page = RentDescriptor();
         page.Attach(address, order, nid);
-        if (_dmaMap && !TryMap(page))
+        if (_dmaMap)
         {
-            page.FreeMemory();
-            _allocMapFailed++;
-            return null;
+            if (TryMap(page) is { } error)
+            {
+                MapFailed(page, error);
+                return null;
+            }
+
+            TrackMapped(page);
         }
 
         page._pool = this;
         _holdCount++;
+        if (PagePoolEventSource.Log.IsEnabled())
+        {
+            PagePoolEventSource.Log.PageHold(Id, page.Address, _holdCount);
+        }
+
         return page;
     }
 
-    private bool TryMap(Page page)
+    private void MapFailed(Page page, Exception error)
+    {
+        _allocMapFailed++;
+        if (PagePoolEventSource.Log.IsEnabled())
+        {
+            PagePoolEventSource.Log.MapFailed(Id, _name, page.Address, error.Message);
+        }
+
+        page.FreeMemory();
+    }
+
+    // Null when mapped, else the device's refusal.
+    private Exception? TryMap(Page page)
     {
         var mapped = false;
         try
@@ -264,9 +310,9 @@ public sealed partial class PagePool
                 SyncForDevice(page, _maxLength);
             }
 
-            return true;
+            return null;
         }
-        catch (Exception)
+        catch (Exception ex)
         {
             if (mapped)
             {
@@ -274,7 +320,7 @@ public sealed partial class PagePool
             }
 
             page._dmaAddr = 0;
-            return false;
+            return ex;
         }
     }
 }

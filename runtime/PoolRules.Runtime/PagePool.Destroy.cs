@@ -38,7 +38,8 @@ public sealed partial class PagePool
     public bool IsDestroyed => _destroying;
 
     /// <summary>
-    /// <c>page_pool_destroy</c>: returns the cached and ring pages to the page allocator and frees the pool once
+    /// <c>page_pool_destroy</c>: returns the cached and ring pages to the page allocator, unmaps every page still out
+    /// (6.16: their later put or release frees them without a call to the device, so the device may go away), and frees the pool once
     /// every inflight page came back; until then it checks again every <see cref="PagePoolParams.ShutdownRetryPeriod"/>
     /// and raises <see cref="StalledShutdown"/>. Call after the pool's NAPI context is disabled. A pool still
     /// registered as an XDP memory model is torn down when the last registration goes. Calling it again does nothing.
@@ -85,6 +86,13 @@ public sealed partial class PagePool
             FlushCache();
             _put.Ring.Close();
             EmptyRing();
+            UnmapInflight();
+            Volatile.Write(ref _destroyedAtTicks, _timeProvider.GetUtcNow().UtcTicks);
+            if (PagePoolEventSource.Log.IsEnabled())
+            {
+                PagePoolEventSource.Log.PoolDestroyed(Id, _name, Inflight);
+            }
+
             if (TryFinishShutdown())
             {
                 return;
@@ -154,6 +162,12 @@ public sealed partial class PagePool
         if (Interlocked.Exchange(ref _freedFlag, 1) == 0)
         {
             _retryTimer?.Dispose();
+            RemoveFromLive();
+            if (PagePoolEventSource.Log.IsEnabled())
+            {
+                PagePoolEventSource.Log.PoolFreed(Id, _name);
+            }
+
             _freed.TrySetResult();
         }
 
@@ -172,6 +186,11 @@ public sealed partial class PagePool
         }
 
         var args = new StalledShutdownEventArgs(_name, Inflight, elapsed, stacks);
+        if (PagePoolEventSource.Log.IsEnabled())
+        {
+            PagePoolEventSource.Log.StalledShutdown(Id, _name, args.Inflight, (long)elapsed.TotalSeconds, string.Join("\n\n", stacks));
+        }
+
         var handler = StalledShutdown;
         if (handler is null)
         {

@@ -38,6 +38,12 @@ public sealed partial class PagePool
             }
 
             _queues.Add(rxq);
+            if (_queues.Count == 1)
+            {
+                // Kept after the queue goes, so a pool that waits for its pages still says what it served.
+                SetQueue(rxq.Device!, rxq.QueueIndex);
+            }
+
             AddUser();
         }
     }

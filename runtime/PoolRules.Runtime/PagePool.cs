@@ -202,7 +202,9 @@ public sealed partial class PagePool : IDisposable
             throw new ArgumentOutOfRangeException(arg, p.ShutdownWarnPeriod, "PagePoolParams.ShutdownWarnPeriod must be positive.");
         }
 
-        return new PagePool(p, p.PoolSize == 0 ? DefaultPoolSize : p.PoolSize);
+        var pool = new PagePool(p, p.PoolSize == 0 ? DefaultPoolSize : p.PoolSize);
+        pool.AddToLive();
+        return pool;
     }
 
     /// <summary><c>page_pool_get_dma_addr</c>: the bus address the pool mapped the page at.</summary>

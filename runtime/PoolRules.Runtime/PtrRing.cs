@@ -84,6 +84,62 @@ internal sealed class PtrRing<T>
         }
     }
 
+    /// <summary>
+    /// <c>__ptr_ring_produce</c> of a batch under one producer lock: as many of <paramref name="items"/> as there are
+    /// free slots go in, in order, with one claim. Returns how many (the first ones); 0 when full or closed.
+    /// </summary>
+    public int TryProduceBulk(ReadOnlySpan<T> items)
+    {
+        var count = TryClaim(items.Length, out var start);
+        for (var i = 0; i < count; i++)
+        {
+            Fill(start + i, items[i]);
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// Claims up to <paramref name="count"/> consecutive free slots with one compare-exchange; returns how many, the
+    /// first at position <paramref name="start"/>. The caller must <see cref="Fill"/> every claimed position, in
+    /// order (the consumer stops at the first unfilled one). 0 when full or closed.
+    /// </summary>
+    public int TryClaim(int count, out long start)
+    {
+        start = 0;
+        if (_closed || count <= 0)
+        {
+            return 0;
+        }
+
+        while (true)
+        {
+            // The consumer frees slots in order and writes a slot's sequence before it moves the head, so every
+            // position below head + capacity is free: no slot needs to be read before the claim.
+            var pos = Volatile.Read(ref _tail.Value);
+            var free = _slots.Length - (pos - Volatile.Read(ref _head.Value));
+            if (free <= 0)
+            {
+                return 0;
+            }
+
+            var claimed = (int)Math.Min(free, count);
+            if (Interlocked.CompareExchange(ref _tail.Value, pos + claimed, pos) == pos)
+            {
+                start = pos;
+                return claimed;
+            }
+        }
+    }
+
+    /// <summary>Fills a position <see cref="TryClaim"/> gave out.</summary>
+    public void Fill(long pos, T item)
+    {
+        ref var slot = ref _slots[pos & _mask];
+        slot.Item = item;
+        Volatile.Write(ref slot.Sequence, pos + 1);
+    }
+
     /// <summary>Takes the oldest item, or null when empty (or when a producer has claimed a slot but not filled it yet).</summary>
     public T? TryConsume()
     {

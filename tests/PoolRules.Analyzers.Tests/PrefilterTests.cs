@@ -12,6 +12,7 @@ public sealed class PrefilterTests
     [InlineData("var p = pool.DevAllocPages();")]
     [InlineData("var p = pool.AllocPages(AllocFlags.Atomic);")]
     [InlineData("var p = pool.AllocFrag(64, out var o);")]
+    [InlineData("var s = 64; var p = pool.DevAlloc(ref s, out var o);")]
     [InlineData("pool.PutFullPage(page, false);")]
     [InlineData("pool.RecycleDirect(page);")]
     [InlineData("pool.ReleasePage(page);")]

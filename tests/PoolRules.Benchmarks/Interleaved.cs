@@ -7,12 +7,14 @@ namespace PoolRules.Benchmarks;
 
 /// <summary>
 /// A cross-check for a shared, busy machine, where other processes' bursts land on whichever BenchmarkDotNet
-/// benchmark happens to run: <c>-- --interleaved fast|ring|slow [rounds]</c> runs the same benchmark methods in
+/// benchmark happens to run: <c>-- --interleaved fast|ring|slow|napi|bulk [rounds]</c> runs the same benchmark methods in
 /// rounds, every candidate once per round, and prints the minimum and median per-operation time over the rounds.
 /// The minimum is the uncontended cost; for the two-thread hand-offs it is the time with both threads on a core.
 /// </summary>
 internal static class Interleaved
 {
+    private static readonly List<(string Kind, double Nanos)> PutOnly = new();
+
     public static void Run(string group, int rounds)
     {
         var candidates = new List<(string Name, Action Run, int Ops, int Invocations)>();
@@ -45,8 +47,25 @@ internal static class Interleaved
                 candidates.Add((nameof(slow.PagePool_EmptyPool_AllocRelease), slow.PagePool_EmptyPool_AllocRelease, 1024, 40));
                 candidates.Add((nameof(slow.PagePool_RingFull_AllocPut), slow.PagePool_RingFull_AllocPut, 1024, 40));
                 break;
+            case "napi":
+                var napi = new NapiLocalBenchmarks();
+                napi.Setup();
+                candidates.Add((nameof(napi.RecycleDirect_InPoll), napi.RecycleDirect_InPoll, NapiLocalBenchmarks.Ops, 4));
+                candidates.Add((nameof(napi.PutFullPage_NapiLocal_InPoll), napi.PutFullPage_NapiLocal_InPoll, NapiLocalBenchmarks.Ops, 4));
+                candidates.Add((nameof(napi.PutFullPage_RingPath_InPoll), napi.PutFullPage_RingPath_InPoll, NapiLocalBenchmarks.Ops, 4));
+                break;
+            case "bulk":
+                var bulk = new BulkPutBenchmarks();
+                bulk.Setup();
+                candidates.Add((nameof(bulk.PutFullPage_Loop_SameThread), bulk.PutFullPage_Loop_SameThread, 4096, 40));
+                candidates.Add((nameof(bulk.PutPagesBulk_SameThread), bulk.PutPagesBulk_SameThread, 4096, 40));
+                candidates.Add((nameof(bulk.PutFullPage_Loop_HandOff), bulk.PutFullPage_Loop_HandOff, 4096, 40));
+                candidates.Add((nameof(bulk.PutPagesBulk_HandOff), bulk.PutPagesBulk_HandOff, 4096, 40));
+                candidates.Add(("PutFullPage_Loop_PutOnly", () => PutOnly.Add(("loop", BulkPutBenchmarks.PutOnlyNanosPerPage(bulk: false, 64))), 1, 1));
+                candidates.Add(("PutPagesBulk_PutOnly", () => PutOnly.Add(("bulk", BulkPutBenchmarks.PutOnlyNanosPerPage(bulk: true, 64))), 1, 1));
+                break;
             default:
-                throw new ArgumentException($"Unknown group '{group}': fast, ring or slow.", nameof(group));
+                throw new ArgumentException($"Unknown group '{group}': fast, ring, slow, napi or bulk.", nameof(group));
         }
 
         var samples = candidates.Select(_ => new List<double>()).ToList();
@@ -66,6 +85,16 @@ internal static class Interleaved
                 {
                     samples[k].Add(watch.Elapsed.TotalNanoseconds / ((double)invocations * ops));
                 }
+            }
+        }
+
+        // The put-only candidates time themselves (the refill between batches is not theirs); their own figures replace the wall clock.
+        foreach (var (name, tag) in new[] { ("PutFullPage_Loop_PutOnly", "loop"), ("PutPagesBulk_PutOnly", "bulk") })
+        {
+            var k = candidates.FindIndex(c => c.Name == name);
+            if (k >= 0)
+            {
+                samples[k] = PutOnly.Where(p => p.Kind == tag).Skip(3).Select(p => p.Nanos).ToList();
             }
         }
 

@@ -11,7 +11,8 @@ namespace PoolRules.Benchmarks;
 /// <c>-- proof-coverage [scale]</c> shows which generated methods the clean-body proof spares the control flow graph.
 /// <c>-- xdp [--seconds S] [--runs N] [--cpus RX,SRC]</c> measures the sample driver on AF_XDP against a bare ring loop (root).
 /// <c>-- fuzz [N] [--seed S]</c> runs N mutants of the analyzer tests' inputs through every analyzer (the long robustness run).
-/// <c>-- --interleaved fast|ring|slow [rounds]</c> is the contention-robust cross-check (see <see cref="Interleaved"/>).
+/// <c>--filter '*NapiLocal*'</c>, <c>'*BulkPut*'</c> the kernel 6.x put paths (NAPI-local recycling, bulk put).
+/// <c>-- --interleaved fast|ring|slow|napi|bulk [rounds]</c> is the contention-robust cross-check (see <see cref="Interleaved"/>).
 /// </summary>
 public static class Program
 {

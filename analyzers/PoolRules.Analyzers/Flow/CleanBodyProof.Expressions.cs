@@ -506,7 +506,7 @@ internal sealed partial class CleanBodyProof
         {
             switch (method.Name)
             {
-                case "AllocPages" or "DevAllocPages" or "AllocFrag":
+                case "AllocPages" or "DevAllocPages" or "AllocFrag" or "DevAlloc":
                     ClearOutArguments(invocation.Arguments);
                     return NewTemp(invocation, Mask.Owned | Mask.Null, invocation.Instance, null);
                 case "PutPage" or "PutFullPage" or "RecycleDirect":

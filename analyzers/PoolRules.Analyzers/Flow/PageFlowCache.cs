@@ -139,7 +139,7 @@ internal sealed class PageFlowCache
                 case InvocationExpressionSyntax invocation:
                     switch (InvokedName(invocation.Expression))
                     {
-                        case "AllocPages" or "DevAllocPages" or "AllocFrag" or "Exchange":
+                        case "AllocPages" or "DevAllocPages" or "AllocFrag" or "DevAlloc" or "Exchange":
                         case "PutPage" or "PutFullPage" or "RecycleDirect" or "ReleasePage" or "Put":
                             return true;
                     }

@@ -867,7 +867,7 @@ internal sealed class PageFlowRun
         {
             switch (method.Name)
             {
-                case "AllocPages" or "DevAllocPages" or "AllocFrag":
+                case "AllocPages" or "DevAllocPages" or "AllocFrag" or "DevAlloc":
                     ClearOutArguments(invocation.Arguments);
                     return Produce(invocation, PageState.Owned, invocation.Instance);
                 case "PutPage" or "PutFullPage" or "RecycleDirect":
