@@ -1137,4 +1137,230 @@ public sealed class PP0001PageLeakTests
     [Fact]
     public Task Kernel_poller_that_drops_the_new_page_leaks_it() => V.AnalyzerAsync(
         KernelPoller.Correct.Replace("var fresh = _pool.DevAllocPages();", "var fresh = {|PP0001:_pool.DevAllocPages()|};").Replace(KernelPoller.Refill, ""));
+
+    // ---- slots: the same array and the same index value ----------------------------------------------------------
+
+    [Fact]
+    public Task Slot_looked_at_in_one_loop_and_drained_in_another_loop_with_its_own_index_is_not_taken() => V.AnalyzerAsync("""
+        class RxRing
+        {
+            readonly Page?[] _ring = new Page?[256];
+            readonly PagePool _pool;
+
+            RxRing(PagePool pool) => _pool = pool;
+
+            int Teardown()
+            {
+                var busy = 0;
+                for (var i = 0; i < _ring.Length; i++)
+                {
+                    var page = _ring[i];
+                    if (page is not null && page.RefCount > 1)
+                    {
+                        busy++;
+                    }
+                }
+
+                for (var i = 0; i < _ring.Length; i++)
+                {
+                    var page = _ring[i];
+                    _ring[i] = null;
+                    if (page is not null)
+                    {
+                        _pool.PutFullPage(page, allowDirect: false);
+                    }
+                }
+
+                return busy;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Slot_cleared_after_its_index_moved_on_is_another_slot() => V.AnalyzerAsync("""
+        class RxRing
+        {
+            const int Mask = 255;
+            readonly Page?[] _ring = new Page?[256];
+
+            int Peek(int head)
+            {
+                var i = head;
+                var page = _ring[i];
+                i = (i + 1) & Mask;
+                _ring[i] = null;
+                return page?.Length ?? 0;
+            }
+
+            int PeekAndAdvance(int head)
+            {
+                var page = _ring[head];
+                head++;
+                _ring[head & Mask] = null;
+                return page?.Length ?? 0;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Drain_through_a_field_index_that_advances_after_the_clear_still_owns_the_page() => V.AnalyzerAsync("""
+        class RxRing
+        {
+            const int Mask = 255;
+            readonly Page?[] _ring = new Page?[256];
+            int _next;
+
+            Page? Next()
+            {
+                var page = {|#0:_ring[_next]|};
+                _ring[_next] = null;
+                _next = (_next + 1) & Mask;
+                if (page is null || page.Length == 0)
+                {
+                    {|#1:return null;|}
+                }
+
+                return page;
+            }
+        }
+        """,
+        V.Diagnostic("PP0001").WithLocation(0).WithLocation(1)
+            .WithArguments("'page'", "taken", "when the method returns at line 20"));
+
+    [Fact]
+    public Task Null_test_of_the_slot_before_the_drain_is_the_same_page() => V.AnalyzerAsync("""
+        class RxRing
+        {
+            readonly Page?[] _ring = new Page?[256];
+
+            void Drain(PagePool pool)
+            {
+                for (var i = 0; i < _ring.Length; i++)
+                {
+                    if (_ring[i] is null)
+                    {
+                        continue;
+                    }
+
+                    var page = _ring[i]!;
+                    _ring[i] = null;
+                    pool.PutFullPage(page, allowDirect: false);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Page_written_back_into_its_own_slot_takes_nothing() => V.AnalyzerAsync("""
+        class RxRing
+        {
+            readonly Page?[] _ring = new Page?[256];
+
+            int Refill(PagePool pool)
+            {
+                var posted = 0;
+                for (var i = 0; i < _ring.Length; i++)
+                {
+                    var page = _ring[i] ?? pool.DevAllocPages();
+                    if (page is null)
+                    {
+                        break;
+                    }
+
+                    _ring[i] = page;
+                    posted++;
+                }
+
+                return posted;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Another_page_written_into_the_slot_takes_the_one_read_from_it() => V.AnalyzerAsync("""
+        class RxRing
+        {
+            readonly Page?[] _ring = new Page?[256];
+
+            void Replace(PagePool pool, int i)
+            {
+                var old = {|PP0001:_ring[i]|};
+                _ring[i] = pool.DevAllocPages();
+                Console.WriteLine(old?.Length);
+            }
+        }
+        """);
+
+    // ---- an allocation that runs again -----------------------------------------------------------------------------
+
+    [Fact]
+    public Task Multi_buffer_frame_keeps_its_head_buffer_while_the_allocation_runs_again() => V.AnalyzerAsync("""
+        class MultiBufferRx
+        {
+            readonly PagePool _pool;
+            readonly List<Page> _frags = new();
+
+            MultiBufferRx(PagePool pool) => _pool = pool;
+
+            int Poll(int budget)
+            {
+                Page? head = null;
+                var done = 0;
+                while (done < budget)
+                {
+                    var page = _pool.DevAllocPages();
+                    if (page is null)
+                    {
+                        break;
+                    }
+
+                    done++;
+                    if (head is null)
+                    {
+                        head = page;
+                        continue;
+                    }
+
+                    _frags.Add(page);
+                    if (done % 4 == 0)
+                    {
+                        Deliver(head);
+                        head = null;
+                    }
+                }
+
+                if (head is not null)
+                {
+                    _pool.PutFullPage(head, allowDirect: false);
+                }
+
+                return done;
+            }
+
+            void Deliver([TakesPageOwnership] Page head) => _frags.Add(head);
+        }
+        """);
+
+    [Fact]
+    public Task Allocation_that_runs_again_while_only_its_own_variable_holds_the_page_leaks() => V.AnalyzerAsync("""
+        class Rx
+        {
+            int Poll(PagePool pool, int budget)
+            {
+                var done = 0;
+                while (done < budget)
+                {
+                    var page = {|PP0001:pool.DevAllocPages()|};
+                    if (page is null)
+                    {
+                        break;
+                    }
+
+                    done += page.Length > 0 ? 1 : 0;
+                }
+
+                return done;
+            }
+        }
+        """);
 }

@@ -536,4 +536,21 @@ public sealed class PP0002DoublePutTests
 
     [Fact]
     public Task Kernel_napi_poller_written_correctly_has_no_double_put() => V.AnalyzerAsync(KernelPoller.Correct);
+
+    [Fact]
+    public Task Second_put_through_a_helper_that_puts_is_a_double_put() => V.AnalyzerAsync("""
+        class Rx
+        {
+            readonly PagePool _pool = PagePool.Create(new PagePoolParams());
+
+            void Recycle(Page page) => _pool.PutFullPage(page, allowDirect: false);
+
+            void Complete()
+            {
+                var page = _pool.DevAllocPages()!;
+                Recycle(page);
+                {|PP0002:Recycle(page)|};
+            }
+        }
+        """);
 }

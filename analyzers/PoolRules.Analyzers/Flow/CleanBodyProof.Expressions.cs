@@ -434,7 +434,7 @@ internal sealed partial class CleanBodyProof
             case IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation:
                 Use(value);
                 HandOn(value);
-                TakeFromSlot(PageFlowRun.SlotKey(target));
+                TakeFromSlot(PageFlowRun.SlotKey(target), value.Id);
                 return Value.None;
             default:
                 // out/ref parameters, ref locals, events: the page outlives this method.
@@ -639,9 +639,9 @@ internal sealed partial class CleanBodyProof
                 continue;
             }
 
-            Use(value);
             if (parameter.RefKind == RefKind.Ref || _known.TakesOwnership(parameter) || _known.StoresPages(method, instance))
             {
+                Use(value);
                 HandOn(value);
                 continue;
             }
@@ -649,10 +649,14 @@ internal sealed partial class CleanBodyProof
             switch (_known.Flow.Summary(method, parameter.Ordinal, null))
             {
                 case ParameterSummary.Consumes:
+                    Use(value);
                     HandOn(value);
                     break;
                 case ParameterSummary.Puts:
                     Release(value, Mask.Gone, null, dropped: false);
+                    break;
+                default:
+                    Use(value);
                     break;
             }
         }

@@ -57,10 +57,49 @@ internal sealed class PageFlowCache
     private readonly ConcurrentDictionary<IMethodSymbol, ImmutableArray<ParameterSummary>> _summaries = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<IMethodSymbol, bool> _returnsOwned = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<ISymbol, string> _displays = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<IPropertySymbol, IFieldSymbol?> _backingFields = new(SymbolEqualityComparer.Default);
 
     public PageFlowCache(KnownSymbols known)
     {
         _known = known;
+    }
+
+    /// <summary>
+    /// The field a source property's getter returns and does nothing else with (<c>PagePool Pool => _pool;</c>,
+    /// <c>get { return _pool; }</c>), read from this object; null for anything else.
+    /// </summary>
+    public IFieldSymbol? BackingField(IPropertySymbol property) => _backingFields.GetOrAdd(property, FindBackingField);
+
+    private IFieldSymbol? FindBackingField(IPropertySymbol property)
+    {
+        if (property.IsStatic != false || property.DeclaringSyntaxReferences.Length != 1
+            || property.DeclaringSyntaxReferences[0].GetSyntax() is not PropertyDeclarationSyntax declaration)
+        {
+            return null;
+        }
+
+        var getter = declaration.AccessorList?.Accessors.FirstOrDefault(a => a.IsKind(SyntaxKind.GetAccessorDeclaration));
+        var returned = declaration.ExpressionBody?.Expression
+            ?? getter?.ExpressionBody?.Expression
+            ?? (getter?.Body?.Statements is { Count: 1 } statements && statements[0] is ReturnStatementSyntax { Expression: { } value } ? value : null);
+        if (returned is MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax } member)
+        {
+            returned = member.Name;
+        }
+
+        if (returned is not IdentifierNameSyntax || !_known.Compilation.ContainsSyntaxTree(returned.SyntaxTree))
+        {
+            return null;
+        }
+
+#pragma warning disable RS1030 // One getter's expression, bound once per property for the compilation.
+        var model = _known.Compilation.GetSemanticModel(returned.SyntaxTree);
+#pragma warning restore RS1030
+        return model.GetSymbolInfo(returned).Symbol is IFieldSymbol { IsStatic: false } field
+            && SymbolEqualityComparer.Default.Equals(field.ContainingType, property.ContainingType)
+            && _known.IsPagePool(field.Type)
+            ? field
+            : null;
     }
 
     /// <summary>A field's or property's display string, which PP0008 keys pools by; formatting it is dear, so once per symbol.</summary>

@@ -48,6 +48,9 @@ internal sealed class PageFlowRun
     private readonly List<FlowState> _summaryExits = new();
     private bool _returnsOwned;
 
+    /// <summary>Some slot was read: only then can a clear or an index write change a page's state.</summary>
+    private bool _slotReads;
+
     private FlowState _state = new();
     private bool _reporting;
     private int _visits;
@@ -542,6 +545,18 @@ internal sealed class PageFlowRun
                 _testedRefs[pattern] = patternRefs;
                 BindPattern(pattern.Pattern, patternRefs);
                 return NoRefs;
+            case IIncrementOrDecrementOperation or ICompoundAssignmentOperation:
+                foreach (var child in operation.ChildOperations)
+                {
+                    Eval(child);
+                }
+
+                if (WrittenSymbol(operation is IIncrementOrDecrementOperation increment ? increment.Target : ((ICompoundAssignmentOperation)operation).Target) is { } written)
+                {
+                    Detach(written, operation);
+                }
+
+                return NoRefs;
             case IFlowAnonymousFunctionOperation lambda:
                 // A lambda that captures a page is stored or passed on: whoever runs it later owns the page.
                 _lambdas.Add(lambda);
@@ -591,6 +606,14 @@ internal sealed class PageFlowRun
         }
     }
 
+    private static ISymbol? WrittenSymbol(IOperation target) => target switch
+    {
+        ILocalReferenceOperation local => local.Local,
+        IParameterReferenceOperation parameter => parameter.Parameter,
+        IFieldReferenceOperation field => field.Field,
+        _ => null,
+    };
+
     private SmallSet<int> Var(object key) => _state.Vars.TryGetValue(key, out var refs) ? refs : NoRefs;
 
     private static bool HasPages(SmallSet<int> refs) => refs.Count > 1 || (refs.Count == 1 && refs[0] != FlowState.NullRef);
@@ -610,7 +633,13 @@ internal sealed class PageFlowRun
         }
 
         var id = OperationOrigin(slot);
-        _origins[id].SlotKey ??= SlotKey(slot);
+        if (_origins[id].SlotKey is null && SlotKey(slot) is { } key)
+        {
+            _origins[id].SlotKey = key;
+            _origins[id].SlotSymbols = SlotSymbols(slot);
+            _slotReads = true;
+        }
+
         NewInstance(id, slot, PageState.Borrowed);
         return SmallSet.Ref(id);
     }
@@ -629,8 +658,9 @@ internal sealed class PageFlowRun
 
     private void NewInstance(int id, IOperation at, PageState state)
     {
-        // The same operation runs again (a loop) while its previous page is still owned: that page is lost.
-        if (_state.Pages.TryGetValue(id, out var previous) && previous.Any(f => f.State == PageState.Owned))
+        // The same operation runs again (a loop) while its previous page is still owned: that page is lost, unless a
+        // variable other than the one this page goes into still holds it (the head buffer of a multi-buffer frame).
+        if (_state.Pages.TryGetValue(id, out var previous) && previous.Any(f => f.State == PageState.Owned) && !HeldBesidesTarget(id, at.Syntax))
         {
             AddLeak(id, at.Syntax.GetLocation(), LeakExitKind.Reallocation);
         }
@@ -656,7 +686,12 @@ internal sealed class PageFlowRun
             case IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation:
                 Use(value, assignment.Value);
                 HandOn(value, assignment);
-                TakeFromSlot(SlotKey(target));
+                TakeFromSlot(SlotKey(target), value);
+                if (target is IFieldReferenceOperation field)
+                {
+                    Detach(field.Field, assignment);
+                }
+
                 break;
             default:
                 // out/ref parameters, ref locals, event or dynamic targets: the page outlives this method.
@@ -696,6 +731,7 @@ internal sealed class PageFlowRun
 
     private void AssignVar(ISymbol symbol, SmallSet<int> value, IOperation at)
     {
+        Detach(symbol, at);
         if (_state.Vars.TryGetValue(symbol, out var old))
         {
             foreach (var origin in old)
@@ -752,9 +788,46 @@ internal sealed class PageFlowRun
         _state.Pages.Remove(origin);
     }
 
+    /// <summary>Whether a variable other than the one <paramref name="producer"/>'s value is assigned to refers to the origin.</summary>
+    private bool HeldBesidesTarget(int origin, SyntaxNode producer)
+    {
+        var target = AssignedName(producer);
+        foreach (var pair in _state.Vars)
+        {
+            if (pair.Key is ISymbol other && other.Name != target && pair.Value.Contains(origin))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The variable a value is assigned to, through <c>??</c>, <c>?:</c>, <c>!</c>, casts and parentheses.</summary>
+    private static string? AssignedName(SyntaxNode node)
+    {
+        for (var child = node; child.Parent is { } parent; child = parent)
+        {
+            switch (parent)
+            {
+                case ParenthesizedExpressionSyntax or PostfixUnaryExpressionSyntax or CastExpressionSyntax or ConditionalExpressionSyntax or EqualsValueClauseSyntax:
+                case BinaryExpressionSyntax when parent.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.CoalesceExpression):
+                    continue;
+                case VariableDeclaratorSyntax declarator:
+                    return declarator.Identifier.ValueText;
+                case AssignmentExpressionSyntax assignment when assignment.Right == child:
+                    return assignment.Left is IdentifierNameSyntax name ? name.Identifier.ValueText : null;
+                default:
+                    return null;
+            }
+        }
+
+        return null;
+    }
+
     private bool Owns(int origin) => _state.Facts(origin).Any(f => f.State == PageState.Owned);
 
-    private bool HeldElsewhere(int origin, ISymbol symbol)
+    private bool HeldElsewhere(int origin, ISymbol? symbol)
     {
         foreach (var pair in _state.Vars)
         {
@@ -767,19 +840,78 @@ internal sealed class PageFlowRun
         return false;
     }
 
-    /// <summary>The drain idiom: a page read from a slot that is then overwritten belongs to this method from the read on.</summary>
-    private void TakeFromSlot(string? key)
+    /// <summary>
+    /// The drain idiom: a page read from a slot that is then overwritten belongs to this method from the read on. Only
+    /// a read still linked to the slot counts (no variable of its address was written since, see <see cref="Detach"/>),
+    /// and not the page being written back (<paramref name="stored"/>: <c>ring[i] = page</c> of the page read from it).
+    /// Where several reads of the slot are linked and some variable holds one of them, the others (a null test of the
+    /// slot before the read) were the same page, and only the held ones are taken.
+    /// </summary>
+    private void TakeFromSlot(string? key, SmallSet<int> stored)
     {
-        if (key is null)
+        if (key is null || !_slotReads)
+        {
+            return;
+        }
+
+        List<int>? taken = null;
+        var anyHeld = false;
+        foreach (var origin in _origins)
+        {
+            if (origin.SlotKey == key && !stored.Contains(origin.Id) && _state.Pages.TryGetValue(origin.Id, out var facts) && Linked(facts, origin))
+            {
+                (taken ??= new List<int>()).Add(origin.Id);
+                anyHeld |= HeldElsewhere(origin.Id, null);
+            }
+        }
+
+        if (taken is null)
+        {
+            return;
+        }
+
+        foreach (var id in taken)
+        {
+            if (!anyHeld || HeldElsewhere(id, null))
+            {
+                var origin = _origins[id];
+                _state.Pages[id] = _state.Facts(id).Where(f => !IsLink(f, origin)).Add(new PageFact(PageState.Owned, origin.Operation));
+            }
+        }
+    }
+
+    private static bool IsLink(PageFact fact, PageOrigin origin) => fact.State == PageState.Borrowed && ReferenceEquals(fact.At, origin.Operation);
+
+    private static bool Linked(SmallSet<PageFact> facts, PageOrigin origin)
+    {
+        foreach (var fact in facts)
+        {
+            if (IsLink(fact, origin))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// A variable or field that slot addresses are computed from is written: a page read through one of them before
+    /// now came from another slot than the one the same text names after (a new loop's index, <c>i++</c>).
+    /// </summary>
+    private void Detach(ISymbol written, IOperation at)
+    {
+        if (!_slotReads)
         {
             return;
         }
 
         foreach (var origin in _origins)
         {
-            if (origin.SlotKey == key && _state.Pages.TryGetValue(origin.Id, out var facts) && facts.Any(f => f.State == PageState.Borrowed))
+            if (origin.SlotKey is not null && !origin.SlotSymbols.IsDefaultOrEmpty && origin.SlotSymbols.Contains(written, SymbolEqualityComparer.Default)
+                && _state.Pages.TryGetValue(origin.Id, out var facts) && Linked(facts, origin))
             {
-                Replace(origin.Id, PageState.Borrowed, new PageFact(PageState.Owned, origin.Operation));
+                _state.Pages[origin.Id] = facts.Where(f => !IsLink(f, origin)).Add(new PageFact(PageState.Borrowed, at));
             }
         }
     }
@@ -907,7 +1039,7 @@ internal sealed class PageFlowRun
         {
             // Interlocked.Exchange(ref slot, x): the old page is now ours, x lives in the slot.
             HandOn(args[1], invocation);
-            TakeFromSlot(SlotKey(invocation.Arguments[0].Value));
+            TakeFromSlot(SlotKey(invocation.Arguments[0].Value), args[1]);
             return Produce(invocation, PageState.Owned, null);
         }
 
@@ -960,6 +1092,11 @@ internal sealed class PageFlowRun
     {
         foreach (var argument in arguments)
         {
+            if (argument.Parameter?.RefKind is RefKind.Out or RefKind.Ref && WrittenSymbol(argument.Value) is { } written)
+            {
+                Detach(written, argument);
+            }
+
             if (argument.Parameter?.RefKind == RefKind.Out)
             {
                 switch (argument.Value)
@@ -985,9 +1122,9 @@ internal sealed class PageFlowRun
                 continue;
             }
 
-            Use(refs[i], argument.Value);
             if (parameter.RefKind == RefKind.Ref || _known.TakesOwnership(parameter) || _known.StoresPages(method, instance))
             {
+                Use(refs[i], argument.Value);
                 HandOn(refs[i], at);
                 continue;
             }
@@ -995,10 +1132,15 @@ internal sealed class PageFlowRun
             switch (_known.Flow.Summary(method, parameter.Ordinal, _graph))
             {
                 case ParameterSummary.Consumes:
+                    Use(refs[i], argument.Value);
                     HandOn(refs[i], at);
                     break;
                 case ParameterSummary.Puts:
+                    // A put through a helper: a second one is a double put (PP0002), not also a use after put.
                     Release(refs[i], at, PageState.Put, null);
+                    break;
+                default:
+                    Use(refs[i], argument.Value);
                     break;
             }
         }
@@ -1253,11 +1395,60 @@ internal sealed class PageFlowRun
         return id;
     }
 
-    internal static string? SlotKey(IOperation slot) => slot switch
+    /// <summary>
+    /// Which slot an operation denotes: its text, and for every local or parameter its address is computed from, where
+    /// that variable is declared (two loops' <c>i</c> are two variables, so <c>_ring[i]</c> of each is another slot).
+    /// </summary>
+    internal static string? SlotKey(IOperation slot)
     {
-        IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation => Normalize(slot.Syntax.ToString()),
-        _ => null,
-    };
+        if (slot is not (IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation))
+        {
+            return null;
+        }
+
+        var key = Normalize(slot.Syntax.ToString());
+        foreach (var part in slot.Descendants())
+        {
+            var symbol = part switch
+            {
+                ILocalReferenceOperation local => (ISymbol)local.Local,
+                IParameterReferenceOperation parameter => parameter.Parameter,
+                _ => null,
+            };
+            if (symbol?.Locations.FirstOrDefault() is { } declared)
+            {
+                key += "|" + symbol.Name + "@" + declared.SourceSpan.Start;
+            }
+        }
+
+        return key;
+    }
+
+    /// <summary>The variables and fields a slot's address is computed from (not the slot's own field).</summary>
+    private static ImmutableArray<ISymbol> SlotSymbols(IOperation slot)
+    {
+        var builder = ImmutableArray.CreateBuilder<ISymbol>();
+        foreach (var child in slot.ChildOperations)
+        {
+            foreach (var part in child.DescendantsAndSelf())
+            {
+                switch (part)
+                {
+                    case ILocalReferenceOperation local:
+                        builder.Add(local.Local);
+                        break;
+                    case IParameterReferenceOperation parameter:
+                        builder.Add(parameter.Parameter);
+                        break;
+                    case IFieldReferenceOperation field:
+                        builder.Add(field.Field);
+                        break;
+                }
+            }
+        }
+
+        return builder.ToImmutable();
+    }
 
     internal static string Normalize(string text)
     {
