@@ -1363,4 +1363,99 @@ public sealed class PP0001PageLeakTests
             }
         }
         """);
+
+    // ---- delegates and collections: only storing members hand on -------------------------------------------------
+
+    [Fact]
+    public Task Page_shown_to_an_xdp_program_delegate_is_still_owned() => V.AnalyzerAsync("""
+        class XdpRx
+        {
+            readonly PagePool _pool;
+            readonly Func<Page, int, XdpAction> _program;
+
+            XdpRx(PagePool pool, Func<Page, int, XdpAction> program)
+            {
+                _pool = pool;
+                _program = program;
+            }
+
+            [NapiContext]
+            int Poll(int budget)
+            {
+                var page = {|#0:_pool.DevAllocPages()|};
+                if (page is null)
+                {
+                    return 0;
+                }
+
+                if (_program(page, budget) == XdpAction.Drop)
+                {
+                    _pool.RecycleDirect(page);
+                    return 1;
+                }
+
+                {|#1:return 0;|}
+            }
+        }
+        """,
+        V.Diagnostic("PP0001").WithLocation(0).WithLocation(1)
+            .WithArguments("'page'", "allocated", "when the method returns at line 33"));
+
+    [Fact]
+    public Task Page_looked_up_in_a_list_is_still_owned() => V.AnalyzerAsync("""
+        class TxCompletion
+        {
+            readonly List<Page> _inflight = new();
+
+            void Post(PagePool pool)
+            {
+                var page = {|PP0001:pool.DevAllocPages()|};
+                if (page is null || _inflight.Contains(page) || _inflight.IndexOf(page) >= 0)
+                {
+                    return;
+                }
+
+                _inflight.Add(page);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Delegate_whose_parameter_takes_ownership_and_storing_members_hand_on() => V.AnalyzerAsync("""
+        delegate void Deliver([TakesPageOwnership] Page page);
+
+        class Rx
+        {
+            readonly Queue<Page> _backlog = new();
+            readonly Dictionary<int, Page> _bySlot = new();
+            readonly System.Collections.Concurrent.ConcurrentQueue<Page> _completions = new();
+
+            void Poll(PagePool pool, Deliver deliver, int slot)
+            {
+                var first = pool.DevAllocPages();
+                if (first is not null)
+                {
+                    deliver(first);
+                }
+
+                var second = pool.DevAllocPages();
+                if (second is not null)
+                {
+                    _backlog.Enqueue(second);
+                }
+
+                var third = pool.DevAllocPages();
+                if (third is not null && !_bySlot.TryAdd(slot, third))
+                {
+                    pool.PutFullPage(third, false);
+                }
+
+                var fourth = pool.DevAllocPages();
+                if (fourth is not null)
+                {
+                    _completions.Enqueue(fourth);
+                }
+            }
+        }
+        """);
 }
