@@ -74,6 +74,32 @@ internal sealed class KnownSymbols
 
     public bool IsPage(ITypeSymbol? type) => type is not null && SymbolEqualityComparer.Default.Equals(type.OriginalDefinition, Page);
 
+    /// <summary>For a tuple type with exactly one Page element, that element's index; otherwise -1.</summary>
+    public int PageElement(ITypeSymbol? type)
+    {
+        if (type is not INamedTypeSymbol { IsTupleType: true } tuple)
+        {
+            return -1;
+        }
+
+        var found = -1;
+        var elements = tuple.TupleElements;
+        for (var i = 0; i < elements.Length; i++)
+        {
+            if (IsPage(elements[i].Type))
+            {
+                if (found >= 0)
+                {
+                    return -1;
+                }
+
+                found = i;
+            }
+        }
+
+        return found;
+    }
+
     public bool IsPagePool(ITypeSymbol? type) => type is not null && SymbolEqualityComparer.Default.Equals(type.OriginalDefinition, PagePool);
 
     /// <summary>

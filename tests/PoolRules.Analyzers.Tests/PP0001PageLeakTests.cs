@@ -1458,4 +1458,430 @@ public sealed class PP0001PageLeakTests
             }
         }
         """);
+
+    // ---- ownership handed back through a tuple or an out parameter -------------------------------------------------
+
+    private const string RxRingWithHelpers = """
+        class RxRing
+        {
+            readonly PagePool _pool;
+            readonly Page?[] _ring = new Page?[256];
+
+            RxRing(PagePool pool) => _pool = pool;
+
+            (Page? Page, int Length) Receive(int slot)
+            {
+                var page = _ring[slot];
+                _ring[slot] = null;
+                return (page, page?.Length ?? 0);
+            }
+
+            bool TryTake(int slot, out Page? page)
+            {
+                page = _ring[slot];
+                _ring[slot] = null;
+                return page is not null;
+            }
+
+            bool TryTakeChecked(int slot, out Page? page)
+            {
+                var taken = _ring[slot];
+                _ring[slot] = null;
+                if (taken is null || taken.Length == 0)
+                {
+                    page = null;
+                    if (taken is not null)
+                    {
+                        _pool.PutFullPage(taken, allowDirect: false);
+                    }
+
+                    return false;
+                }
+
+                page = taken;
+                return true;
+            }
+
+        """;
+
+    [Fact]
+    public Task Page_handed_back_in_a_tuple_is_owned_by_the_caller() => V.AnalyzerAsync(RxRingWithHelpers + """
+            int Poll(int slot)
+            {
+                var (page, length) = {|#0:Receive(slot)|};
+                if (page is null)
+                {
+                    return 0;
+                }
+
+                if (length < 64)
+                {
+                    {|#1:return 0;|}
+                }
+
+                _pool.PutFullPage(page, allowDirect: false);
+                return length;
+            }
+
+            int PollElement(int slot)
+            {
+                var frame = {|#2:Receive(slot)|};
+                if (frame.Page is null)
+                {
+                    return 0;
+                }
+
+                {|#3:return frame.Length;|}
+            }
+        }
+        """,
+        V.Diagnostic("PP0001").WithLocation(0).WithLocation(1)
+            .WithArguments("'page'", "allocated", "when the method returns at line 56"),
+        V.Diagnostic("PP0001").WithLocation(2).WithLocation(3)
+            .WithArguments("'frame'", "allocated", "when the method returns at line 71"));
+
+    [Fact]
+    public Task Page_handed_back_in_a_tuple_and_put_by_the_caller() => V.AnalyzerAsync(RxRingWithHelpers + """
+            int Poll(int slot)
+            {
+                var (page, length) = Receive(slot);
+                if (page is null)
+                {
+                    return 0;
+                }
+
+                _pool.PutFullPage(page, allowDirect: false);
+                return length;
+            }
+
+            int PollElement(int slot)
+            {
+                var frame = Receive(slot);
+                if (frame.Page is not null)
+                {
+                    _pool.PutFullPage(frame.Page, allowDirect: false);
+                }
+
+                return frame.Length;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Page_handed_back_through_an_out_parameter_is_owned_by_the_caller() => V.AnalyzerAsync(RxRingWithHelpers + """
+            int Poll(int slot, int budget)
+            {
+                if (!TryTake(slot, {|#0:out var page|}))
+                {
+                    return 0;
+                }
+
+                if (budget == 0)
+                {
+                    {|#1:return 0;|}
+                }
+
+                _pool.PutFullPage(page!, allowDirect: false);
+                return 1;
+            }
+
+            int Drain()
+            {
+                var n = 0;
+                while (TryTakeChecked(n, {|PP0001:out var page|}))
+                {
+                    n += page!.Length > 0 ? 1 : 0;
+                }
+
+                return n;
+            }
+        }
+        """,
+        V.Diagnostic("PP0001").WithLocation(0).WithLocation(1)
+            .WithArguments("'page'", "taken", "when the method returns at line 55"));
+
+    [Fact]
+    public Task Page_handed_back_through_an_out_parameter_and_put_by_the_caller() => V.AnalyzerAsync(RxRingWithHelpers + """
+            int Poll(int slot)
+            {
+                if (!TryTake(slot, out var page))
+                {
+                    return 0;
+                }
+
+                _pool.PutFullPage(page!, allowDirect: false);
+                return 1;
+            }
+
+            int Drain()
+            {
+                var n = 0;
+                while (TryTakeChecked(n, out var page))
+                {
+                    _pool.PutFullPage(page!, allowDirect: false);
+                    n++;
+                }
+
+                return n;
+            }
+        }
+        """);
+
+    // ---- conditional hand-on ---------------------------------------------------------------------------------------
+
+    private const string XdpTxRing = """
+        class XdpTx
+        {
+            readonly PagePool _pool;
+            readonly Page?[] _tx = new Page?[256];
+            int _tail;
+
+            XdpTx(PagePool pool) => _pool = pool;
+
+            bool TryXmit(Page page)
+            {
+                if (_tx[_tail] is not null)
+                {
+                    return false;
+                }
+
+                _tx[_tail] = page;
+                _tail = (_tail + 1) & 255;
+                return true;
+            }
+
+            bool Backlogged(Page page)
+            {
+                if (TryXmit(page))
+                {
+                    return false;
+                }
+
+                return true;
+            }
+
+        """;
+
+    [Fact]
+    public Task Page_left_to_the_caller_when_the_conditional_helper_returns_false_must_be_put() => V.AnalyzerAsync(XdpTxRing + """
+            [NapiContext]
+            void Forward()
+            {
+                var page = {|#0:_pool.DevAllocPages()|};
+                if (page is null)
+                {
+                    return;
+                }
+
+                if (!TryXmit(page))
+                {
+                    {|#1:return;|}
+                }
+            }
+
+            [NapiContext]
+            void ForwardOrQueue()
+            {
+                var page = {|PP0001:_pool.DevAllocPages()|};
+                if (page is not null && Backlogged(page))
+                {
+                    Console.WriteLine("tx ring full");
+                }
+            }
+        }
+        """,
+        V.Diagnostic("PP0001").WithLocation(0).WithLocation(1)
+            .WithArguments("'page'", "allocated", "when the method returns at line 47"));
+
+    [Fact]
+    public Task Caller_that_branches_on_the_conditional_helper_and_puts_on_the_other_outcome() => V.AnalyzerAsync(XdpTxRing + """
+            [NapiContext]
+            void Forward()
+            {
+                var page = _pool.DevAllocPages();
+                if (page is null)
+                {
+                    return;
+                }
+
+                if (TryXmit(page))
+                {
+                    return;
+                }
+
+                _pool.RecycleDirect(page);
+            }
+
+            [NapiContext]
+            void ForwardOrQueue()
+            {
+                var page = _pool.DevAllocPages();
+                if (page is not null && Backlogged(page))
+                {
+                    _pool.RecycleDirect(page);
+                }
+            }
+        }
+        """);
+
+    // ---- local functions and lambdas invoked in place act like their body ------------------------------------------
+
+    [Fact]
+    public Task Local_function_that_only_reads_the_page_borrows_it() => V.AnalyzerAsync("""
+        class Rx
+        {
+            const int EtherTypeOffset = 12;
+
+            int Classify(PagePool pool)
+            {
+                var page = {|#0:pool.DevAllocPages()|};
+                if (page is null)
+                {
+                    return -1;
+                }
+
+                if (Proto() == 0x86)
+                {
+                    {|#1:return 6;|}
+                }
+
+                pool.PutFullPage(page, allowDirect: false);
+                return 4;
+
+                int Proto() => page.Span[EtherTypeOffset];
+            }
+        }
+        """,
+        V.Diagnostic("PP0001").WithLocation(0).WithLocation(1)
+            .WithArguments("'page'", "allocated", "when the method returns at line 21"));
+
+    [Fact]
+    public Task Lambda_created_and_invoked_in_place_borrows_the_page() => V.AnalyzerAsync("""
+        class Rx
+        {
+            int Classify(PagePool pool)
+            {
+                var page = {|PP0001:pool.DevAllocPages()|};
+                if (page is null)
+                {
+                    return -1;
+                }
+
+                Func<int> proto = () => page.Span[12];
+                return proto() == 0x86 ? 6 : 4;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Local_function_and_in_place_lambda_that_read_the_page_before_its_put() => V.AnalyzerAsync("""
+        class Rx
+        {
+            int Classify(PagePool pool)
+            {
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return -1;
+                }
+
+                Func<int> length = () => page.Length;
+                var version = Proto() >> 4;
+                var total = length();
+                pool.PutFullPage(page, allowDirect: false);
+                return version + total;
+
+                int Proto() => page.Span[14];
+            }
+        }
+        """);
+
+    // ---- ref locals into a slot --------------------------------------------------------------------------------------
+
+    [Fact]
+    public Task Drain_through_a_ref_local_owns_the_page() => V.AnalyzerAsync("""
+        class RxRing
+        {
+            readonly Page?[] _ring = new Page?[256];
+
+            int Drain(PagePool pool)
+            {
+                var n = 0;
+                for (var i = 0; i < _ring.Length; i++)
+                {
+                    ref Page? slot = ref _ring[i];
+                    var page = {|PP0001:slot|};
+                    slot = null;
+                    if (page is null || page.Length == 0)
+                    {
+                        continue;
+                    }
+
+                    pool.PutFullPage(page, allowDirect: false);
+                    n++;
+                }
+
+                return n;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Drain_through_a_ref_local_that_puts_and_a_ref_local_only_read() => V.AnalyzerAsync("""
+        class RxRing
+        {
+            readonly Page?[] _ring = new Page?[256];
+
+            int Drain(PagePool pool)
+            {
+                var n = 0;
+                for (var i = 0; i < _ring.Length; i++)
+                {
+                    ref Page? slot = ref _ring[i];
+                    if (slot is null)
+                    {
+                        continue;
+                    }
+
+                    var page = slot;
+                    slot = null;
+                    pool.PutFullPage(page, allowDirect: false);
+                    n++;
+                }
+
+                return n;
+            }
+
+            void Teardown(PagePool pool)
+            {
+                for (var i = 0; i < _ring.Length; i++)
+                {
+                    ref Page? slot = ref _ring[i];
+                    if (slot is null)
+                    {
+                        continue;
+                    }
+
+                    var page = Interlocked.Exchange(ref slot, null);
+                    if (page is not null)
+                    {
+                        pool.PutFullPage(page, allowDirect: false);
+                    }
+                }
+            }
+
+            int Busy()
+            {
+                var busy = 0;
+                for (var i = 0; i < _ring.Length; i++)
+                {
+                    ref Page? slot = ref _ring[i];
+                    var page = slot;
+                    busy += page is { RefCount: > 1 } ? 1 : 0;
+                }
+
+                return busy;
+            }
+        }
+        """);
 }

@@ -553,4 +553,48 @@ public sealed class PP0002DoublePutTests
             }
         }
         """);
+
+    [Fact]
+    public Task Local_function_that_puts_the_captured_page_counts_as_a_put() => V.AnalyzerAsync("""
+        class Rx
+        {
+            [NapiContext]
+            void Poll(PagePool pool, bool error)
+            {
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return;
+                }
+
+                if (error)
+                {
+                    Drop();
+                }
+
+                {|PP0002:Drop()|};
+
+                void Drop() => pool.RecycleDirect(page);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task In_place_lambda_that_puts_the_captured_page_counts_as_a_put() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Complete(PagePool pool)
+            {
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return;
+                }
+
+                Action free = () => pool.PutFullPage(page, allowDirect: false);
+                free();
+                {|PP0002:pool.PutFullPage(page, allowDirect: false)|};
+            }
+        }
+        """);
 }

@@ -552,4 +552,24 @@ public sealed class PP0005UseAfterPutTests
             }
         }
         """);
+
+    [Fact]
+    public Task Local_function_that_reads_the_page_after_its_put() => V.AnalyzerAsync("""
+        class Rx
+        {
+            int Complete(PagePool pool)
+            {
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return 0;
+                }
+
+                pool.PutFullPage(page, allowDirect: false);
+                return {|PP0005:Proto()|};
+
+                int Proto() => page.Span[12];
+            }
+        }
+        """);
 }
