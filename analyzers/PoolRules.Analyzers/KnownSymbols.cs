@@ -74,11 +74,47 @@ internal sealed class KnownSymbols
 
     public bool IsPage(ITypeSymbol? type) => type is not null && SymbolEqualityComparer.Default.Equals(type.OriginalDefinition, Page);
 
+    /// <summary>For a tuple type with exactly one Page element, that element's index; otherwise -1.</summary>
+    public int PageElement(ITypeSymbol? type)
+    {
+        if (type is not INamedTypeSymbol { IsTupleType: true } tuple)
+        {
+            return -1;
+        }
+
+        var found = -1;
+        var elements = tuple.TupleElements;
+        for (var i = 0; i < elements.Length; i++)
+        {
+            if (IsPage(elements[i].Type))
+            {
+                if (found >= 0)
+                {
+                    return -1;
+                }
+
+                found = i;
+            }
+        }
+
+        return found;
+    }
+
     public bool IsPagePool(ITypeSymbol? type) => type is not null && SymbolEqualityComparer.Default.Equals(type.OriginalDefinition, PagePool);
 
-    /// <summary>Add, Enqueue, Push, TryWrite… on a collection of pages keeps the page it is given.</summary>
+    /// <summary>
+    /// Add, Enqueue, Push, TryWrite… on a collection of pages keeps the page it is given. Only a storing member does:
+    /// <c>Contains</c>, <c>IndexOf</c>, <c>Remove</c> and the like look at the page and leave it to the caller, and a
+    /// delegate invocation (an XDP program held as a <c>Func&lt;Page, int, XdpAction&gt;</c>) borrows unless its
+    /// parameter is <c>[TakesPageOwnership]</c>.
+    /// </summary>
     public bool StoresPages(IMethodSymbol method, IOperation? instance)
     {
+        if (method.MethodKind == MethodKind.DelegateInvoke || !IsStoringMember(method.Name))
+        {
+            return false;
+        }
+
         if (instance?.Type is INamedTypeSymbol receiver && receiver.TypeArguments.Any(IsPage))
         {
             return true;
@@ -86,6 +122,16 @@ internal sealed class KnownSymbols
 
         return method.ContainingType is { } containing && containing.TypeArguments.Any(IsPage);
     }
+
+    /// <summary>The members by which a collection, channel, block or completion source keeps what it is given.</summary>
+    private static bool IsStoringMember(string name) => name switch
+    {
+        "Add" or "AddFirst" or "AddLast" or "AddRange" or "Append" or "Prepend" or "Insert" or "InsertRange"
+            or "Enqueue" or "TryEnqueue" or "EnqueueRange" or "Push" or "TryPush" or "PushRange" or "TryAdd" or "GetOrAdd"
+            or "AddOrUpdate" or "TryUpdate" or "set_Item" or "Set" or "SetValue" or "TryWrite" or "Write" or "WriteAsync"
+            or "Post" or "SendAsync" or "TrySetResult" or "SetResult" or "Return" => true,
+        _ => false,
+    };
 
     public bool TakesOwnership(IParameterSymbol parameter)
     {

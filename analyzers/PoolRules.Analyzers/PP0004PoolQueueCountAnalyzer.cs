@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
@@ -43,6 +44,7 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
+            var creators = new ConcurrentDictionary<IMethodSymbol, IInvocationOperation?>(SymbolEqualityComparer.Default);
             start.RegisterOperationBlockAction(block =>
             {
                 foreach (var root in block.OperationBlocks)
@@ -50,7 +52,11 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
                     // The syntax pre-filter runs before any per-body state is allocated: most bodies stop there.
                     if (root is IBlockOperation or IMethodBodyOperation or IConstructorBodyOperation && BodyAnalysis.MayConcernPools(root.Syntax))
                     {
-                        new BodyAnalysis(known, block, root).Run();
+                        new BodyAnalysis(known, block, root, creators).Run();
+                    }
+                    else if (root is IFieldInitializerOperation or IPropertyInitializerOperation && BodyAnalysis.MayConcernPools(root.Syntax))
+                    {
+                        new BodyAnalysis(known, block, root, creators).RunInitializer();
                     }
                 }
             });
@@ -74,13 +80,93 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
         private readonly List<IOperation> _poolCollections = new();
         private readonly List<ILoopOperation> _loops = new();
         private readonly List<IOperation> _writes = new();
+        private readonly List<IInvocationOperation> _calls = new();
+        private readonly ConcurrentDictionary<IMethodSymbol, IInvocationOperation?> _creators;
         private bool _registersQueues;
 
-        public BodyAnalysis(KnownSymbols known, OperationBlockAnalysisContext context, IOperation root)
+        public BodyAnalysis(KnownSymbols known, OperationBlockAnalysisContext context, IOperation root, ConcurrentDictionary<IMethodSymbol, IInvocationOperation?> creators)
         {
             _known = known;
             _context = context;
             _root = root;
+            _creators = creators;
+        }
+
+        /// <summary>A pool array created in a field or property initializer: judged against the per-queue loops of the type's other members.</summary>
+        public void RunInitializer()
+        {
+            try
+            {
+                Collect();
+                foreach (var creation in _poolCollections)
+                {
+                    var size = creation is IArrayCreationOperation array ? array.DimensionSizes[0] : ((IObjectCreationOperation)creation).Arguments[0].Value;
+                    if (!IsKnownNotQueueCount(size) || InitializedMember() is not { } collection || FilledPerQueueElsewhere(collection) is not { } loop)
+                    {
+                        continue;
+                    }
+
+                    Report(
+                        Unwrap(size).Syntax,
+                        $"The pool {(creation is IArrayCreationOperation ? "array" : "list")} '{collection.Name}' is sized by '{Unwrap(size).Syntax}', which is not the RX queue count, but filled per RX queue",
+                        loop.Syntax);
+                }
+            }
+#pragma warning disable CA1031 // An analyzer must never throw (AD0001): a shape this rule does not follow gets no diagnostic.
+            catch (Exception exception) when (exception is not OperationCanceledException)
+#pragma warning restore CA1031
+            {
+                Fault?.Invoke(exception);
+            }
+        }
+
+        private ISymbol? InitializedMember() => _root switch
+        {
+            IFieldInitializerOperation { InitializedFields.Length: 1 } field => field.InitializedFields[0],
+            IPropertyInitializerOperation { InitializedProperties.Length: 1 } property => property.InitializedProperties[0],
+            _ => null,
+        };
+
+        /// <summary>A per-queue loop in another member of the type (same file) that fills or indexes the collection.</summary>
+        private ILoopOperation? FilledPerQueueElsewhere(ISymbol collection)
+        {
+            if (_root.SemanticModel is not { } model)
+            {
+                return null;
+            }
+
+            foreach (var reference in collection.ContainingType.DeclaringSyntaxReferences)
+            {
+                if (reference.SyntaxTree != model.SyntaxTree)
+                {
+                    continue;
+                }
+
+                foreach (var member in reference.GetSyntax().ChildNodes())
+                {
+                    var body = member switch
+                    {
+                        BaseMethodDeclarationSyntax method => (SyntaxNode?)method.Body ?? method.ExpressionBody,
+                        _ => null,
+                    };
+                    if (body is null || !body.ToString().Contains(collection.Name) || model.GetOperation(member) is not { } operation)
+                    {
+                        continue;
+                    }
+
+                    var other = new BodyAnalysis(_known, _context, operation, _creators);
+                    other.Collect();
+                    foreach (var loop in other._loops)
+                    {
+                        if (other.IsPerQueueLoop(loop, out _) && other.FillsOrIndexes(loop, collection))
+                        {
+                            return loop;
+                        }
+                    }
+                }
+            }
+
+            return null;
         }
 
         public void Run()
@@ -98,6 +184,21 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
         }
 
         private void Analyze()
+        {
+            Collect();
+            if (_creates.Count == 0 && _registrations.Count == 0 && _poolCollections.Count == 0 && _calls.Count == 0)
+            {
+                return;
+            }
+
+            SharedPoolInPerQueueLoop();
+            PoolRegisteredTwice();
+            PoolCollectionSizedWrong();
+            CreationLoopBoundWrong();
+            PoolFieldOverwrittenPerQueue();
+        }
+
+        private void Collect()
         {
             foreach (var operation in _root.Descendants())
             {
@@ -129,19 +230,66 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
                     case ISimpleAssignmentOperation or IVariableDeclaratorOperation:
                         _writes.Add(operation);
                         break;
+                    case IInvocationOperation { TargetMethod: { IsStatic: false, MethodKind: MethodKind.Ordinary, DeclaringSyntaxReferences.Length: 1 } } call:
+                        _calls.Add(call);
+                        break;
+                }
+            }
+        }
+
+        /// <summary>
+        /// A per-queue loop that calls a method of this type which creates a pool into one field (not a slot per queue):
+        /// each queue's pool overwrites the previous one's, and all queues but the last share nothing but a lost pool.
+        /// </summary>
+        private void PoolFieldOverwrittenPerQueue()
+        {
+            foreach (var loop in _loops)
+            {
+                if (!IsPerQueueLoop(loop, out _))
+                {
+                    continue;
+                }
+
+                foreach (var call in _calls)
+                {
+                    if (!loop.Syntax.Span.Contains(call.Syntax.Span)
+                        || (call.Instance is not (null or IInstanceReferenceOperation))
+                        || !SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, _root.SemanticModel?.GetEnclosingSymbol(_root.Syntax.SpanStart)?.ContainingType)
+                        || CreatesIntoField(call.TargetMethod) is not { } create
+                        || OptsOut(create) != OptOut.No)
+                    {
+                        continue;
+                    }
+
+                    var field = ((ISimpleAssignmentOperation)SkipConversions(create).Parent!).Target is IFieldReferenceOperation target ? target.Field.Name : "?";
+                    Report(
+                        call.Syntax,
+                        $"'{call.TargetMethod.Name}' creates a pool into the one field '{field}', and this loop over the RX queues calls it for every queue",
+                        create.Syntax);
+                }
+            }
+        }
+
+        /// <summary>The method's summary: the pool it creates into a single field of its object (<c>_pool = PagePool.Create(...)</c>), or null.</summary>
+        private IInvocationOperation? CreatesIntoField(IMethodSymbol method) => _creators.GetOrAdd(method, m =>
+        {
+            if (_root.SemanticModel is not { } model || m.DeclaringSyntaxReferences[0].GetSyntax() is not BaseMethodDeclarationSyntax declaration
+                || declaration.SyntaxTree != model.SyntaxTree || !declaration.ToString().Contains("Create") || model.GetOperation(declaration) is not { } body)
+            {
+                return null;
+            }
+
+            foreach (var operation in body.Descendants())
+            {
+                if (operation is ISimpleAssignmentOperation { Target: IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } target, Value: var value }
+                    && _known.IsPagePool(target.Type) && Unwrap(value) is IInvocationOperation invocation && IsPoolCreate(invocation))
+                {
+                    return invocation;
                 }
             }
 
-            if (_creates.Count == 0 && _registrations.Count == 0 && _poolCollections.Count == 0)
-            {
-                return;
-            }
-
-            SharedPoolInPerQueueLoop();
-            PoolRegisteredTwice();
-            PoolCollectionSizedWrong();
-            CreationLoopBoundWrong();
-        }
+            return null;
+        });
 
         /// <summary>A pool created once (outside the loop) and stored, passed on or registered inside a per-queue loop.</summary>
         private void SharedPoolInPerQueueLoop()
@@ -247,7 +395,13 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
 
             foreach (var loop in _loops)
             {
-                if (loop is not IForLoopOperation forLoop || Bound(forLoop) is not { } bound || !IsKnownNotQueueCount(bound))
+                var condition = loop switch
+                {
+                    IForLoopOperation forLoop => forLoop.Condition,
+                    IWhileLoopOperation { ConditionIsUntil: false } whileLoop => whileLoop.Condition,
+                    _ => null,
+                };
+                if (Bound(condition) is not { } bound || !IsKnownNotQueueCount(bound))
                 {
                     continue;
                 }
@@ -280,8 +434,9 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
                 what));
 
         /// <summary>
-        /// The syntax pre-filter: a body with no call named Create, Register or RegisterMemoryModel and no array or object
-        /// creation cannot create, register or collect a pool, so its operations are not walked.
+        /// The syntax pre-filter: a body with no call named Create, Register or RegisterMemoryModel, no array or object
+        /// creation and no queue count (a loop over the queues that calls a helper) cannot create, register or collect a
+        /// pool per queue, so its operations are not walked.
         /// </summary>
         public static bool MayConcernPools(SyntaxNode body)
         {
@@ -312,6 +467,9 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
                         }
 
                         break;
+                    case IdentifierNameSyntax identifier when identifier.Identifier.ValueText.EndsWith("ueueCount", StringComparison.Ordinal):
+                        // A loop over the queue count may call a helper that creates the pool (PP0004 through a summary).
+                        return true;
                 }
             }
 
@@ -328,6 +486,7 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
                     case 'n' when Matches(text, i, end, "new"):
                     case 'C' when Matches(text, i, end, "Create"):
                     case 'R' when Matches(text, i, end, "Register"):
+                    case 'Q' or 'q' when Matches(text, i, end, "QueueCount"):
                     case '\\':
                         // A backslash may be a unicode escape spelling one of the names (\u0043reate).
                         return true;
@@ -365,9 +524,18 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
             switch (loop)
             {
                 case IForLoopOperation forLoop:
-                    if (Bound(forLoop) is { } bound && IsQueueCount(bound) && forLoop.Condition is IBinaryOperation condition)
+                    if (Bound(forLoop.Condition) is { } bound && IsQueueCount(bound) && forLoop.Condition is IBinaryOperation condition)
                     {
                         index = (Unwrap(condition.LeftOperand) as ILocalReferenceOperation ?? Unwrap(condition.RightOperand) as ILocalReferenceOperation)?.Local;
+                        return true;
+                    }
+
+                    return false;
+                case IWhileLoopOperation { ConditionIsUntil: false } whileLoop:
+                    // while (q < dev.RxQueueCount) { ...; q++; } and its do/while form.
+                    if (Bound(whileLoop.Condition) is { } whileBound && IsQueueCount(whileBound) && whileLoop.Condition is IBinaryOperation whileCondition)
+                    {
+                        index = (Unwrap(whileCondition.LeftOperand) as ILocalReferenceOperation ?? Unwrap(whileCondition.RightOperand) as ILocalReferenceOperation)?.Local;
                         return true;
                     }
 
@@ -380,10 +548,10 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        /// <summary>The X of <c>i &lt; X</c>, <c>i &lt;= X</c>, <c>X &gt; i</c>, <c>i != X</c> in a for loop over a local.</summary>
-        private static IOperation? Bound(IForLoopOperation loop)
+        /// <summary>The X of <c>i &lt; X</c>, <c>i &lt;= X</c>, <c>X &gt; i</c>, <c>i != X</c> in a loop condition over a local.</summary>
+        private static IOperation? Bound(IOperation? loopCondition)
         {
-            if (loop.Condition is not IBinaryOperation condition)
+            if (loopCondition is not IBinaryOperation condition)
             {
                 return null;
             }

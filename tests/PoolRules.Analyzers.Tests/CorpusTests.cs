@@ -4,6 +4,7 @@ using System.Linq;
 using System.Threading.Tasks;
 using Basic.Reference.Assemblies;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Xunit;
 
 namespace PoolRules.Analyzers.Tests;
@@ -96,6 +97,25 @@ public sealed class CorpusTests
         Assert.Empty(exceptions);
         Assert.Empty(EngineFaults.Drain());
         Assert.DoesNotContain(diagnostics, d => d.Id == "AD0001");
+    }
+
+    [Fact]
+    public async Task RxDriver_sample_has_no_PoolRules_diagnostics()
+    {
+        // The sample driver is correct code a user reads first: no rule may fire on it.
+        var root = FindRepositoryRoot();
+        var files = Directory.GetFiles(Path.Combine(root, "src", "Samples", "RxDriver"), "*.cs", SearchOption.TopDirectoryOnly)
+            .Select(f => (f, File.ReadAllText(f)))
+            .ToArray();
+        Assert.NotEmpty(files);
+        var compilation = AllAnalyzers.Compile("RxDriver", TestReferences.All, files)
+            .WithOptions(new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
+        Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()));
+
+        var (diagnostics, exceptions) = await AllAnalyzers.RunAsync(compilation);
+
+        Assert.Empty(exceptions);
+        Assert.Empty(diagnostics.Where(d => d.Id.StartsWith("PP", StringComparison.Ordinal) || d.Id == "AD0001").Select(d => d.ToString()));
     }
 
     internal static string FindRepositoryRoot()

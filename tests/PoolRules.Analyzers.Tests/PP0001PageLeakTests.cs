@@ -1137,4 +1137,751 @@ public sealed class PP0001PageLeakTests
     [Fact]
     public Task Kernel_poller_that_drops_the_new_page_leaks_it() => V.AnalyzerAsync(
         KernelPoller.Correct.Replace("var fresh = _pool.DevAllocPages();", "var fresh = {|PP0001:_pool.DevAllocPages()|};").Replace(KernelPoller.Refill, ""));
+
+    // ---- slots: the same array and the same index value ----------------------------------------------------------
+
+    [Fact]
+    public Task Slot_looked_at_in_one_loop_and_drained_in_another_loop_with_its_own_index_is_not_taken() => V.AnalyzerAsync("""
+        class RxRing
+        {
+            readonly Page?[] _ring = new Page?[256];
+            readonly PagePool _pool;
+
+            RxRing(PagePool pool) => _pool = pool;
+
+            int Teardown()
+            {
+                var busy = 0;
+                for (var i = 0; i < _ring.Length; i++)
+                {
+                    var page = _ring[i];
+                    if (page is not null && page.RefCount > 1)
+                    {
+                        busy++;
+                    }
+                }
+
+                for (var i = 0; i < _ring.Length; i++)
+                {
+                    var page = _ring[i];
+                    _ring[i] = null;
+                    if (page is not null)
+                    {
+                        _pool.PutFullPage(page, allowDirect: false);
+                    }
+                }
+
+                return busy;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Slot_cleared_after_its_index_moved_on_is_another_slot() => V.AnalyzerAsync("""
+        class RxRing
+        {
+            const int Mask = 255;
+            readonly Page?[] _ring = new Page?[256];
+
+            int Peek(int head)
+            {
+                var i = head;
+                var page = _ring[i];
+                i = (i + 1) & Mask;
+                _ring[i] = null;
+                return page?.Length ?? 0;
+            }
+
+            int PeekAndAdvance(int head)
+            {
+                var page = _ring[head];
+                head++;
+                _ring[head & Mask] = null;
+                return page?.Length ?? 0;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Drain_through_a_field_index_that_advances_after_the_clear_still_owns_the_page() => V.AnalyzerAsync("""
+        class RxRing
+        {
+            const int Mask = 255;
+            readonly Page?[] _ring = new Page?[256];
+            int _next;
+
+            Page? Next()
+            {
+                var page = {|#0:_ring[_next]|};
+                _ring[_next] = null;
+                _next = (_next + 1) & Mask;
+                if (page is null || page.Length == 0)
+                {
+                    {|#1:return null;|}
+                }
+
+                return page;
+            }
+        }
+        """,
+        V.Diagnostic("PP0001").WithLocation(0).WithLocation(1)
+            .WithArguments("'page'", "taken", "when the method returns at line 20"));
+
+    [Fact]
+    public Task Null_test_of_the_slot_before_the_drain_is_the_same_page() => V.AnalyzerAsync("""
+        class RxRing
+        {
+            readonly Page?[] _ring = new Page?[256];
+
+            void Drain(PagePool pool)
+            {
+                for (var i = 0; i < _ring.Length; i++)
+                {
+                    if (_ring[i] is null)
+                    {
+                        continue;
+                    }
+
+                    var page = _ring[i]!;
+                    _ring[i] = null;
+                    pool.PutFullPage(page, allowDirect: false);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Page_written_back_into_its_own_slot_takes_nothing() => V.AnalyzerAsync("""
+        class RxRing
+        {
+            readonly Page?[] _ring = new Page?[256];
+
+            int Refill(PagePool pool)
+            {
+                var posted = 0;
+                for (var i = 0; i < _ring.Length; i++)
+                {
+                    var page = _ring[i] ?? pool.DevAllocPages();
+                    if (page is null)
+                    {
+                        break;
+                    }
+
+                    _ring[i] = page;
+                    posted++;
+                }
+
+                return posted;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Another_page_written_into_the_slot_takes_the_one_read_from_it() => V.AnalyzerAsync("""
+        class RxRing
+        {
+            readonly Page?[] _ring = new Page?[256];
+
+            void Replace(PagePool pool, int i)
+            {
+                var old = {|PP0001:_ring[i]|};
+                _ring[i] = pool.DevAllocPages();
+                Console.WriteLine(old?.Length);
+            }
+        }
+        """);
+
+    // ---- an allocation that runs again -----------------------------------------------------------------------------
+
+    [Fact]
+    public Task Multi_buffer_frame_keeps_its_head_buffer_while_the_allocation_runs_again() => V.AnalyzerAsync("""
+        class MultiBufferRx
+        {
+            readonly PagePool _pool;
+            readonly List<Page> _frags = new();
+
+            MultiBufferRx(PagePool pool) => _pool = pool;
+
+            int Poll(int budget)
+            {
+                Page? head = null;
+                var done = 0;
+                while (done < budget)
+                {
+                    var page = _pool.DevAllocPages();
+                    if (page is null)
+                    {
+                        break;
+                    }
+
+                    done++;
+                    if (head is null)
+                    {
+                        head = page;
+                        continue;
+                    }
+
+                    _frags.Add(page);
+                    if (done % 4 == 0)
+                    {
+                        Deliver(head);
+                        head = null;
+                    }
+                }
+
+                if (head is not null)
+                {
+                    _pool.PutFullPage(head, allowDirect: false);
+                }
+
+                return done;
+            }
+
+            void Deliver([TakesPageOwnership] Page head) => _frags.Add(head);
+        }
+        """);
+
+    [Fact]
+    public Task Allocation_that_runs_again_while_only_its_own_variable_holds_the_page_leaks() => V.AnalyzerAsync("""
+        class Rx
+        {
+            int Poll(PagePool pool, int budget)
+            {
+                var done = 0;
+                while (done < budget)
+                {
+                    var page = {|PP0001:pool.DevAllocPages()|};
+                    if (page is null)
+                    {
+                        break;
+                    }
+
+                    done += page.Length > 0 ? 1 : 0;
+                }
+
+                return done;
+            }
+        }
+        """);
+
+    // ---- delegates and collections: only storing members hand on -------------------------------------------------
+
+    [Fact]
+    public Task Page_shown_to_an_xdp_program_delegate_is_still_owned() => V.AnalyzerAsync("""
+        class XdpRx
+        {
+            readonly PagePool _pool;
+            readonly Func<Page, int, XdpAction> _program;
+
+            XdpRx(PagePool pool, Func<Page, int, XdpAction> program)
+            {
+                _pool = pool;
+                _program = program;
+            }
+
+            [NapiContext]
+            int Poll(int budget)
+            {
+                var page = {|#0:_pool.DevAllocPages()|};
+                if (page is null)
+                {
+                    return 0;
+                }
+
+                if (_program(page, budget) == XdpAction.Drop)
+                {
+                    _pool.RecycleDirect(page);
+                    return 1;
+                }
+
+                {|#1:return 0;|}
+            }
+        }
+        """,
+        V.Diagnostic("PP0001").WithLocation(0).WithLocation(1)
+            .WithArguments("'page'", "allocated", "when the method returns at line 33"));
+
+    [Fact]
+    public Task Page_looked_up_in_a_list_is_still_owned() => V.AnalyzerAsync("""
+        class TxCompletion
+        {
+            readonly List<Page> _inflight = new();
+
+            void Post(PagePool pool)
+            {
+                var page = {|PP0001:pool.DevAllocPages()|};
+                if (page is null || _inflight.Contains(page) || _inflight.IndexOf(page) >= 0)
+                {
+                    return;
+                }
+
+                _inflight.Add(page);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Delegate_whose_parameter_takes_ownership_and_storing_members_hand_on() => V.AnalyzerAsync("""
+        delegate void Deliver([TakesPageOwnership] Page page);
+
+        class Rx
+        {
+            readonly Queue<Page> _backlog = new();
+            readonly Dictionary<int, Page> _bySlot = new();
+            readonly System.Collections.Concurrent.ConcurrentQueue<Page> _completions = new();
+
+            void Poll(PagePool pool, Deliver deliver, int slot)
+            {
+                var first = pool.DevAllocPages();
+                if (first is not null)
+                {
+                    deliver(first);
+                }
+
+                var second = pool.DevAllocPages();
+                if (second is not null)
+                {
+                    _backlog.Enqueue(second);
+                }
+
+                var third = pool.DevAllocPages();
+                if (third is not null && !_bySlot.TryAdd(slot, third))
+                {
+                    pool.PutFullPage(third, false);
+                }
+
+                var fourth = pool.DevAllocPages();
+                if (fourth is not null)
+                {
+                    _completions.Enqueue(fourth);
+                }
+            }
+        }
+        """);
+
+    // ---- ownership handed back through a tuple or an out parameter -------------------------------------------------
+
+    private const string RxRingWithHelpers = """
+        class RxRing
+        {
+            readonly PagePool _pool;
+            readonly Page?[] _ring = new Page?[256];
+
+            RxRing(PagePool pool) => _pool = pool;
+
+            (Page? Page, int Length) Receive(int slot)
+            {
+                var page = _ring[slot];
+                _ring[slot] = null;
+                return (page, page?.Length ?? 0);
+            }
+
+            bool TryTake(int slot, out Page? page)
+            {
+                page = _ring[slot];
+                _ring[slot] = null;
+                return page is not null;
+            }
+
+            bool TryTakeChecked(int slot, out Page? page)
+            {
+                var taken = _ring[slot];
+                _ring[slot] = null;
+                if (taken is null || taken.Length == 0)
+                {
+                    page = null;
+                    if (taken is not null)
+                    {
+                        _pool.PutFullPage(taken, allowDirect: false);
+                    }
+
+                    return false;
+                }
+
+                page = taken;
+                return true;
+            }
+
+        """;
+
+    [Fact]
+    public Task Page_handed_back_in_a_tuple_is_owned_by_the_caller() => V.AnalyzerAsync(RxRingWithHelpers + """
+            int Poll(int slot)
+            {
+                var (page, length) = {|#0:Receive(slot)|};
+                if (page is null)
+                {
+                    return 0;
+                }
+
+                if (length < 64)
+                {
+                    {|#1:return 0;|}
+                }
+
+                _pool.PutFullPage(page, allowDirect: false);
+                return length;
+            }
+
+            int PollElement(int slot)
+            {
+                var frame = {|#2:Receive(slot)|};
+                if (frame.Page is null)
+                {
+                    return 0;
+                }
+
+                {|#3:return frame.Length;|}
+            }
+        }
+        """,
+        V.Diagnostic("PP0001").WithLocation(0).WithLocation(1)
+            .WithArguments("'page'", "allocated", "when the method returns at line 56"),
+        V.Diagnostic("PP0001").WithLocation(2).WithLocation(3)
+            .WithArguments("'frame'", "allocated", "when the method returns at line 71"));
+
+    [Fact]
+    public Task Page_handed_back_in_a_tuple_and_put_by_the_caller() => V.AnalyzerAsync(RxRingWithHelpers + """
+            int Poll(int slot)
+            {
+                var (page, length) = Receive(slot);
+                if (page is null)
+                {
+                    return 0;
+                }
+
+                _pool.PutFullPage(page, allowDirect: false);
+                return length;
+            }
+
+            int PollElement(int slot)
+            {
+                var frame = Receive(slot);
+                if (frame.Page is not null)
+                {
+                    _pool.PutFullPage(frame.Page, allowDirect: false);
+                }
+
+                return frame.Length;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Page_handed_back_through_an_out_parameter_is_owned_by_the_caller() => V.AnalyzerAsync(RxRingWithHelpers + """
+            int Poll(int slot, int budget)
+            {
+                if (!TryTake(slot, {|#0:out var page|}))
+                {
+                    return 0;
+                }
+
+                if (budget == 0)
+                {
+                    {|#1:return 0;|}
+                }
+
+                _pool.PutFullPage(page!, allowDirect: false);
+                return 1;
+            }
+
+            int Drain()
+            {
+                var n = 0;
+                while (TryTakeChecked(n, {|PP0001:out var page|}))
+                {
+                    n += page!.Length > 0 ? 1 : 0;
+                }
+
+                return n;
+            }
+        }
+        """,
+        V.Diagnostic("PP0001").WithLocation(0).WithLocation(1)
+            .WithArguments("'page'", "taken", "when the method returns at line 55"));
+
+    [Fact]
+    public Task Page_handed_back_through_an_out_parameter_and_put_by_the_caller() => V.AnalyzerAsync(RxRingWithHelpers + """
+            int Poll(int slot)
+            {
+                if (!TryTake(slot, out var page))
+                {
+                    return 0;
+                }
+
+                _pool.PutFullPage(page!, allowDirect: false);
+                return 1;
+            }
+
+            int Drain()
+            {
+                var n = 0;
+                while (TryTakeChecked(n, out var page))
+                {
+                    _pool.PutFullPage(page!, allowDirect: false);
+                    n++;
+                }
+
+                return n;
+            }
+        }
+        """);
+
+    // ---- conditional hand-on ---------------------------------------------------------------------------------------
+
+    private const string XdpTxRing = """
+        class XdpTx
+        {
+            readonly PagePool _pool;
+            readonly Page?[] _tx = new Page?[256];
+            int _tail;
+
+            XdpTx(PagePool pool) => _pool = pool;
+
+            bool TryXmit(Page page)
+            {
+                if (_tx[_tail] is not null)
+                {
+                    return false;
+                }
+
+                _tx[_tail] = page;
+                _tail = (_tail + 1) & 255;
+                return true;
+            }
+
+            bool Backlogged(Page page)
+            {
+                if (TryXmit(page))
+                {
+                    return false;
+                }
+
+                return true;
+            }
+
+        """;
+
+    [Fact]
+    public Task Page_left_to_the_caller_when_the_conditional_helper_returns_false_must_be_put() => V.AnalyzerAsync(XdpTxRing + """
+            [NapiContext]
+            void Forward()
+            {
+                var page = {|#0:_pool.DevAllocPages()|};
+                if (page is null)
+                {
+                    return;
+                }
+
+                if (!TryXmit(page))
+                {
+                    {|#1:return;|}
+                }
+            }
+
+            [NapiContext]
+            void ForwardOrQueue()
+            {
+                var page = {|PP0001:_pool.DevAllocPages()|};
+                if (page is not null && Backlogged(page))
+                {
+                    Console.WriteLine("tx ring full");
+                }
+            }
+        }
+        """,
+        V.Diagnostic("PP0001").WithLocation(0).WithLocation(1)
+            .WithArguments("'page'", "allocated", "when the method returns at line 47"));
+
+    [Fact]
+    public Task Caller_that_branches_on_the_conditional_helper_and_puts_on_the_other_outcome() => V.AnalyzerAsync(XdpTxRing + """
+            [NapiContext]
+            void Forward()
+            {
+                var page = _pool.DevAllocPages();
+                if (page is null)
+                {
+                    return;
+                }
+
+                if (TryXmit(page))
+                {
+                    return;
+                }
+
+                _pool.RecycleDirect(page);
+            }
+
+            [NapiContext]
+            void ForwardOrQueue()
+            {
+                var page = _pool.DevAllocPages();
+                if (page is not null && Backlogged(page))
+                {
+                    _pool.RecycleDirect(page);
+                }
+            }
+        }
+        """);
+
+    // ---- local functions and lambdas invoked in place act like their body ------------------------------------------
+
+    [Fact]
+    public Task Local_function_that_only_reads_the_page_borrows_it() => V.AnalyzerAsync("""
+        class Rx
+        {
+            const int EtherTypeOffset = 12;
+
+            int Classify(PagePool pool)
+            {
+                var page = {|#0:pool.DevAllocPages()|};
+                if (page is null)
+                {
+                    return -1;
+                }
+
+                if (Proto() == 0x86)
+                {
+                    {|#1:return 6;|}
+                }
+
+                pool.PutFullPage(page, allowDirect: false);
+                return 4;
+
+                int Proto() => page.Span[EtherTypeOffset];
+            }
+        }
+        """,
+        V.Diagnostic("PP0001").WithLocation(0).WithLocation(1)
+            .WithArguments("'page'", "allocated", "when the method returns at line 21"));
+
+    [Fact]
+    public Task Lambda_created_and_invoked_in_place_borrows_the_page() => V.AnalyzerAsync("""
+        class Rx
+        {
+            int Classify(PagePool pool)
+            {
+                var page = {|PP0001:pool.DevAllocPages()|};
+                if (page is null)
+                {
+                    return -1;
+                }
+
+                Func<int> proto = () => page.Span[12];
+                return proto() == 0x86 ? 6 : 4;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Local_function_and_in_place_lambda_that_read_the_page_before_its_put() => V.AnalyzerAsync("""
+        class Rx
+        {
+            int Classify(PagePool pool)
+            {
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return -1;
+                }
+
+                Func<int> length = () => page.Length;
+                var version = Proto() >> 4;
+                var total = length();
+                pool.PutFullPage(page, allowDirect: false);
+                return version + total;
+
+                int Proto() => page.Span[14];
+            }
+        }
+        """);
+
+    // ---- ref locals into a slot --------------------------------------------------------------------------------------
+
+    [Fact]
+    public Task Drain_through_a_ref_local_owns_the_page() => V.AnalyzerAsync("""
+        class RxRing
+        {
+            readonly Page?[] _ring = new Page?[256];
+
+            int Drain(PagePool pool)
+            {
+                var n = 0;
+                for (var i = 0; i < _ring.Length; i++)
+                {
+                    ref Page? slot = ref _ring[i];
+                    var page = {|PP0001:slot|};
+                    slot = null;
+                    if (page is null || page.Length == 0)
+                    {
+                        continue;
+                    }
+
+                    pool.PutFullPage(page, allowDirect: false);
+                    n++;
+                }
+
+                return n;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Drain_through_a_ref_local_that_puts_and_a_ref_local_only_read() => V.AnalyzerAsync("""
+        class RxRing
+        {
+            readonly Page?[] _ring = new Page?[256];
+
+            int Drain(PagePool pool)
+            {
+                var n = 0;
+                for (var i = 0; i < _ring.Length; i++)
+                {
+                    ref Page? slot = ref _ring[i];
+                    if (slot is null)
+                    {
+                        continue;
+                    }
+
+                    var page = slot;
+                    slot = null;
+                    pool.PutFullPage(page, allowDirect: false);
+                    n++;
+                }
+
+                return n;
+            }
+
+            void Teardown(PagePool pool)
+            {
+                for (var i = 0; i < _ring.Length; i++)
+                {
+                    ref Page? slot = ref _ring[i];
+                    if (slot is null)
+                    {
+                        continue;
+                    }
+
+                    var page = Interlocked.Exchange(ref slot, null);
+                    if (page is not null)
+                    {
+                        pool.PutFullPage(page, allowDirect: false);
+                    }
+                }
+            }
+
+            int Busy()
+            {
+                var busy = 0;
+                for (var i = 0; i < _ring.Length; i++)
+                {
+                    ref Page? slot = ref _ring[i];
+                    var page = slot;
+                    busy += page is { RefCount: > 1 } ? 1 : 0;
+                }
+
+                return busy;
+            }
+        }
+        """);
 }

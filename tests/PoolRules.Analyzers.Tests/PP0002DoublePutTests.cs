@@ -536,4 +536,65 @@ public sealed class PP0002DoublePutTests
 
     [Fact]
     public Task Kernel_napi_poller_written_correctly_has_no_double_put() => V.AnalyzerAsync(KernelPoller.Correct);
+
+    [Fact]
+    public Task Second_put_through_a_helper_that_puts_is_a_double_put() => V.AnalyzerAsync("""
+        class Rx
+        {
+            readonly PagePool _pool = PagePool.Create(new PagePoolParams());
+
+            void Recycle(Page page) => _pool.PutFullPage(page, allowDirect: false);
+
+            void Complete()
+            {
+                var page = _pool.DevAllocPages()!;
+                Recycle(page);
+                {|PP0002:Recycle(page)|};
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Local_function_that_puts_the_captured_page_counts_as_a_put() => V.AnalyzerAsync("""
+        class Rx
+        {
+            [NapiContext]
+            void Poll(PagePool pool, bool error)
+            {
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return;
+                }
+
+                if (error)
+                {
+                    Drop();
+                }
+
+                {|PP0002:Drop()|};
+
+                void Drop() => pool.RecycleDirect(page);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task In_place_lambda_that_puts_the_captured_page_counts_as_a_put() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Complete(PagePool pool)
+            {
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return;
+                }
+
+                Action free = () => pool.PutFullPage(page, allowDirect: false);
+                free();
+                {|PP0002:pool.PutFullPage(page, allowDirect: false)|};
+            }
+        }
+        """);
 }

@@ -31,7 +31,7 @@ public sealed class PP0004PoolQueueCountTests : RuleFaults
     public Task Pool_created_once_and_stored_per_queue_is_shared() => V.AnalyzerAsync("""
         class Driver
         {
-            private readonly PagePool[] _pools = new PagePool[64];
+            private readonly PagePool[] _pools = new PagePool[{|PP0004:64|}];
 
             void Open(NetDevice dev)
             {
@@ -548,6 +548,173 @@ public sealed class PP0004PoolQueueCountTests : RuleFaults
             {
                 rxq.Register(dev, 0);
                 rxq.RegisterMemoryModel(MemoryModelType.PagePool, _pool);
+            }
+        }
+        """);
+
+    // ---- pool arrays sized in an initializer, pools created through a helper, while loops ---------------------------
+
+    [Fact]
+    public Task Pool_array_sized_in_a_field_initializer_by_the_cpu_count_and_filled_per_queue() => V.AnalyzerAsync("""
+        class Driver
+        {
+            readonly PagePool[] _pools = new PagePool[{|#0:Environment.ProcessorCount|}];
+
+            void Open(NetDevice dev)
+            {
+                {|#1:for (var q = 0; q < dev.RxQueueCount; q++)
+                {
+                    _pools[q] = PagePool.Create(new PagePoolParams { Name = "rx" + q });
+                }|}
+            }
+        }
+        """,
+        V.Diagnostic("PP0004").WithLocation(0).WithLocation(1).WithArguments(
+            "The pool array '_pools' is sized by 'Environment.ProcessorCount', which is not the RX queue count, but filled per RX queue"));
+
+    [Fact]
+    public Task Pool_array_sized_in_a_property_initializer_by_a_constant_and_filled_per_queue() => V.AnalyzerAsync("""
+        class Driver
+        {
+            const int MaxQueues = 8;
+
+            PagePool[] Pools { get; } = new PagePool[{|PP0004:MaxQueues|}];
+
+            void Open(NetDevice dev)
+            {
+                for (var q = 0; q < dev.RxQueueCount; q++)
+                {
+                    Pools[q] = PagePool.Create(new PagePoolParams());
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Pool_array_sized_in_an_initializer_by_the_queue_count_or_not_filled_per_queue() => V.AnalyzerAsync("""
+        class Driver
+        {
+            [QueueCount]
+            const int Queues = 4;
+
+            readonly PagePool[] _pools = new PagePool[Queues];
+            readonly PagePool[] _spares = new PagePool[Environment.ProcessorCount];
+
+            void Open(NetDevice dev)
+            {
+                for (var q = 0; q < Queues; q++)
+                {
+                    _pools[q] = PagePool.Create(new PagePoolParams());
+                }
+
+                _spares[0] = PagePool.Create(new PagePoolParams());
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Helper_that_creates_the_pool_into_one_field_called_per_queue() => V.AnalyzerAsync("""
+        class Driver
+        {
+            readonly XdpRxQueueInfo[] _rxq = new XdpRxQueueInfo[4];
+            PagePool? _pool;
+
+            void SetupQueue(NetDevice dev, int q)
+            {
+                _pool = {|#1:PagePool.Create(new PagePoolParams { Name = "rx" })|};
+                _rxq[q].Register(dev, q);
+                _rxq[q].RegisterMemoryModel(MemoryModelType.PagePool, _pool);
+            }
+
+            void Open(NetDevice dev)
+            {
+                for (var q = 0; q < dev.RxQueueCount; q++)
+                {
+                    {|#0:SetupQueue(dev, q)|};
+                }
+            }
+        }
+        """,
+        V.Diagnostic("PP0004").WithLocation(0).WithLocation(1).WithArguments(
+            "'SetupQueue' creates a pool into the one field '_pool', and this loop over the RX queues calls it for every queue"));
+
+    [Fact]
+    public Task Helper_that_creates_one_pool_per_queue_slot_or_opts_out() => V.AnalyzerAsync("""
+        class Driver
+        {
+            readonly PagePool?[] _pools = new PagePool?[64];
+            PagePool? _shared;
+
+            void SetupQueue(int q) => _pools[q] = PagePool.Create(new PagePoolParams { Name = "rx" + q });
+
+            void SetupShared() => _shared = PagePool.Create(new PagePoolParams { AllowSharedQueues = true });
+
+            void Open(NetDevice dev)
+            {
+                for (var q = 0; q < dev.RxQueueCount; q++)
+                {
+                    SetupQueue(q);
+                    SetupShared();
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Pool_created_once_and_registered_in_a_while_or_do_loop_over_the_queues() => V.AnalyzerAsync("""
+        class Driver
+        {
+            void Open(NetDevice dev, XdpRxQueueInfo[] rxqs)
+            {
+                var pool = PagePool.Create(new PagePoolParams());
+                var q = 0;
+                while (q < dev.RxQueueCount)
+                {
+                    rxqs[q].RegisterMemoryModel(MemoryModelType.PagePool, {|PP0004:pool|});
+                    q++;
+                }
+            }
+
+            void Reopen(NetDevice dev, XdpRxQueueInfo[] rxqs)
+            {
+                var pool = PagePool.Create(new PagePoolParams());
+                var q = 0;
+                do
+                {
+                    rxqs[q].RegisterMemoryModel(MemoryModelType.PagePool, {|PP0004:pool|});
+                    q++;
+                }
+                while (q < dev.RxQueueCount);
+            }
+
+            void OpenFixed(NetDevice dev, XdpRxQueueInfo[] rxqs)
+            {
+                var q = 0;
+                while (q < {|PP0004:4|})
+                {
+                    var pool = PagePool.Create(new PagePoolParams());
+                    rxqs[q].Register(dev, q);
+                    rxqs[q].RegisterMemoryModel(MemoryModelType.PagePool, pool);
+                    q++;
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task While_loop_that_creates_one_pool_per_queue() => V.AnalyzerAsync("""
+        class Driver
+        {
+            void Open(NetDevice dev, XdpRxQueueInfo[] rxqs)
+            {
+                var q = 0;
+                while (q < dev.RxQueueCount)
+                {
+                    var pool = PagePool.Create(new PagePoolParams { Name = "rx" + q });
+                    rxqs[q].Register(dev, q);
+                    rxqs[q].RegisterMemoryModel(MemoryModelType.PagePool, pool);
+                    q++;
+                }
             }
         }
         """);

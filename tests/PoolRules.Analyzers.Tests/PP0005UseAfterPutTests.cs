@@ -517,4 +517,59 @@ public sealed class PP0005UseAfterPutTests
 
     [Fact]
     public Task Kernel_napi_poller_written_correctly_has_no_use_after_put() => V.AnalyzerAsync(KernelPoller.Correct);
+
+    [Fact]
+    public Task Second_put_through_a_helper_that_puts_is_not_also_a_use_after_put() => V.AnalyzerAsync("""
+        class Rx
+        {
+            readonly PagePool _pool = PagePool.Create(new PagePoolParams());
+
+            void Recycle(Page page) => _pool.PutFullPage(page, allowDirect: false);
+
+            void Complete()
+            {
+                var page = _pool.DevAllocPages()!;
+                Recycle(page);
+                Recycle(page);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Page_handed_to_a_consuming_helper_after_its_put_is_a_use_after_put() => V.AnalyzerAsync("""
+        class Rx
+        {
+            readonly PagePool _pool = PagePool.Create(new PagePoolParams());
+            readonly Queue<Page> _backlog = new();
+
+            void Defer(Page page) => _backlog.Enqueue(page);
+
+            void Complete()
+            {
+                var page = _pool.DevAllocPages()!;
+                _pool.PutFullPage(page, allowDirect: false);
+                Defer({|PP0005:page|});
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Local_function_that_reads_the_page_after_its_put() => V.AnalyzerAsync("""
+        class Rx
+        {
+            int Complete(PagePool pool)
+            {
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return 0;
+                }
+
+                pool.PutFullPage(page, allowDirect: false);
+                return {|PP0005:Proto()|};
+
+                int Proto() => page.Span[12];
+            }
+        }
+        """);
 }

@@ -464,4 +464,65 @@ public sealed class PP0008WrongPoolTests
 
     [Fact]
     public Task Kernel_napi_poller_written_correctly_puts_to_its_own_pool() => V.AnalyzerAsync(KernelPoller.Correct);
+
+    // ---- the page's own pool and properties that return the pool field ---------------------------------------------
+
+    [Fact]
+    public Task Put_through_the_pages_own_pool_is_the_right_pool() => V.AnalyzerAsync("""
+        class Rx
+        {
+            readonly PagePool _rx = PagePool.Create(new PagePoolParams());
+
+            void Complete()
+            {
+                var page = _rx.DevAllocPages();
+                if (page is null)
+                {
+                    return;
+                }
+
+                page.Pool!.PutFullPage(page, false);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Property_that_returns_the_pool_field_is_that_pool() => V.AnalyzerAsync("""
+        class RxQueue
+        {
+            readonly PagePool _pool = PagePool.Create(new PagePoolParams());
+
+            public PagePool Pool => _pool;
+
+            public PagePool Same
+            {
+                get { return this._pool; }
+            }
+
+            void Refill()
+            {
+                var page = Pool.DevAllocPages()!;
+                _pool.PutFullPage(page, false);
+                var next = _pool.DevAllocPages()!;
+                Same.RecycleDirect(next);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Property_that_returns_another_pool_field_is_another_pool() => V.AnalyzerAsync("""
+        class RxQueue
+        {
+            readonly PagePool _rx = PagePool.Create(new PagePoolParams());
+            readonly PagePool _tx = PagePool.Create(new PagePoolParams());
+
+            PagePool Tx => _tx;
+
+            void Refill()
+            {
+                var page = _rx.DevAllocPages()!;
+                {|PP0008:Tx.PutFullPage(page, false)|};
+            }
+        }
+        """);
 }

@@ -7,7 +7,7 @@ namespace PoolRules.Benchmarks;
 /// <c>dotnet run -c Release --project tests/PoolRules.Benchmarks -- --filter '*'</c> runs every benchmark;
 /// <c>--filter '*FastPath*'</c>, <c>'*RingPath*'</c>, <c>'*PtrRing*'</c>, <c>'*SlowPath*'</c> one class.
 /// <c>-- analyzer-cost [scales] [--runs N]</c> measures the analyzers against compile+emit on generated driver code.
-/// <c>-- analyzer-vs-ca2000 [scales] [--runs N]</c> measures them side by side with CA2000 on the IDisposable twin.
+/// <c>-- analyzer-vs-ca2000 [scales] [--runs N] [--leak-heavy]</c> measures them side by side with CA2000 on the IDisposable twin (--leak-heavy: every method leaks twice).
 /// <c>-- proof-coverage [scale]</c> shows which generated methods the clean-body proof spares the control flow graph.
 /// <c>-- xdp [--seconds S] [--runs N] [--cpus RX,SRC]</c> measures the sample driver on AF_XDP against a bare ring loop (root).
 /// <c>-- fuzz [N] [--seed S]</c> runs N mutants of the analyzer tests' inputs through every analyzer (the long robustness run).

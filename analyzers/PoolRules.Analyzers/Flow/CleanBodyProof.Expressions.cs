@@ -213,8 +213,9 @@ internal sealed partial class CleanBodyProof
 
                 return Value.None;
             case IAnonymousFunctionOperation or IDelegateCreationOperation:
-                if (Lambda(operation) is { } lambda && TouchesPages(lambda.Syntax, lambda.Symbol))
+                if (Lambda(operation) is { } lambda && (TouchesPages(lambda.Syntax, lambda.Symbol) || MentionsTracked(lambda.Syntax)))
                 {
+                    // The engine runs a lambda invoked in place as its body at each call: reads there are uses.
                     Fail();
                 }
 
@@ -295,6 +296,27 @@ internal sealed partial class CleanBodyProof
         IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda } => lambda,
         _ => null,
     };
+
+    /// <summary>Whether a function's body names one of the page variables this proof tracks.</summary>
+    private bool MentionsTracked(SyntaxNode body)
+    {
+        foreach (var node in body.DescendantNodes())
+        {
+            if (node is Microsoft.CodeAnalysis.CSharp.Syntax.IdentifierNameSyntax identifier)
+            {
+                var name = identifier.Identifier.ValueText;
+                foreach (var key in _keys)
+                {
+                    if (key is ISymbol symbol && symbol.Name == name)
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>A lambda or local function the engine would analyse on its own graph: the proof leaves its body to the engine.</summary>
     private bool TouchesPages(SyntaxNode syntax, IMethodSymbol symbol) => PageFlowRun.AnalysesFunction(_known, syntax, symbol);
@@ -431,10 +453,13 @@ internal sealed partial class CleanBodyProof
                 break;
             case IDiscardOperation:
                 break;
+            case IParameterReferenceOperation { Parameter.RefKind: RefKind.Out } when value.Id >= 0:
+                // The engine keeps a page in an out parameter as the caller's variable (an overwrite there is a leak).
+                return Fail();
             case IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation:
                 Use(value);
                 HandOn(value);
-                TakeFromSlot(PageFlowRun.SlotKey(target));
+                TakeFromSlot(PageFlowRun.SlotKey(target), value.Id);
                 return Value.None;
             default:
                 // out/ref parameters, ref locals, events: the page outlives this method.
@@ -548,6 +573,12 @@ internal sealed partial class CleanBodyProof
         Use(instance);
         if (method.MethodKind == MethodKind.LocalFunction)
         {
+            // The engine applies what the function does to the pages it captures at the call (a read is a use).
+            if (method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax() is not { } declared || MentionsTracked(declared))
+            {
+                return Fail();
+            }
+
             // Its summary needs the graph that declares it, and a page it captures is handed to it.
             foreach (var value in args)
             {
@@ -564,6 +595,12 @@ internal sealed partial class CleanBodyProof
         }
 
         PassArguments(method, invocation.Arguments, args, invocation.Instance);
+        if (method.DeclaringSyntaxReferences.Length > 0 && _known.Flow.MayHandBackPage(method) && HandsBackThroughTupleOrOut(method, invocation))
+        {
+            // The engine owns a page that comes back in a tuple or an out parameter; the proof does not track those.
+            return Fail();
+        }
+
         if (!_known.IsPage(method.ReturnType))
         {
             return Value.None;
@@ -571,6 +608,25 @@ internal sealed partial class CleanBodyProof
 
         var owned = _known.Flow.ReturnsOwnedPage(method, null);
         return NewTemp(invocation, owned ? Mask.Owned | Mask.Null : Mask.Borrowed | Mask.Null, owned ? NoPool : null, null);
+    }
+
+    private bool HandsBackThroughTupleOrOut(IMethodSymbol method, IInvocationOperation invocation)
+    {
+        if (_known.PageElement(method.ReturnType) >= 0 && _known.Flow.ReturnsOwnedPage(method, null))
+        {
+            return true;
+        }
+
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter is { RefKind: RefKind.Out } parameter && _known.IsPage(parameter.Type)
+                && _known.Flow.OutOf(method, parameter.Ordinal, null) != OutSummary.None)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private Value[] EvalArguments(ImmutableArray<IArgumentOperation> arguments)
@@ -639,9 +695,9 @@ internal sealed partial class CleanBodyProof
                 continue;
             }
 
-            Use(value);
             if (parameter.RefKind == RefKind.Ref || _known.TakesOwnership(parameter) || _known.StoresPages(method, instance))
             {
+                Use(value);
                 HandOn(value);
                 continue;
             }
@@ -649,10 +705,18 @@ internal sealed partial class CleanBodyProof
             switch (_known.Flow.Summary(method, parameter.Ordinal, null))
             {
                 case ParameterSummary.Consumes:
+                    Use(value);
                     HandOn(value);
                     break;
                 case ParameterSummary.Puts:
                     Release(value, Mask.Gone, null, dropped: false);
+                    break;
+                case ParameterSummary.ConsumesWhenTrue or ParameterSummary.ConsumesWhenFalse:
+                    // The engine splits the page's state on a branch over the result; the proof does not.
+                    Fail();
+                    break;
+                default:
+                    Use(value);
                     break;
             }
         }

@@ -57,8 +57,12 @@ internal sealed partial class CleanBodyProof
         _state.Set(value.Id, now);
     }
 
-    /// <summary>The drain idiom: a page read from a slot that is then overwritten belongs to this method from the read on.</summary>
-    private void TakeFromSlot(string? key)
+    /// <summary>
+    /// The drain idiom: a page read from a slot that is then overwritten belongs to this method from the read on. The
+    /// engine takes fewer (only reads still linked to the slot, never the page written back, <paramref name="stored"/>);
+    /// taking every read of the slot over-approximates it.
+    /// </summary>
+    private void TakeFromSlot(string? key, int stored)
     {
         if (key is null)
         {
@@ -67,6 +71,11 @@ internal sealed partial class CleanBodyProof
 
         for (var id = 0; id < _keys.Count; id++)
         {
+            if (id == stored)
+            {
+                continue;
+            }
+
             var mask = _state.Get(id);
             if (Has(mask, Mask.Borrowed) && _slots[id] is { } slot && (slot == key || ReferenceEquals(slot, AnySlot)))
             {

@@ -24,6 +24,50 @@ internal enum ParameterSummary
 
     /// <summary>Puts the page back to its pool on every path: the caller must not use or put it again.</summary>
     Puts,
+
+    /// <summary>
+    /// Consumes the page on the paths that return true and leaves it to the caller on those that return false
+    /// (<c>bool TryXmit(Page page)</c>): a caller that branches on the result owns the page only on the false branch.
+    /// </summary>
+    ConsumesWhenTrue,
+
+    /// <summary>Consumes the page on the paths that return false and leaves it to the caller on those that return true.</summary>
+    ConsumesWhenFalse,
+}
+
+/// <summary>What a method hands back to its caller through an <c>out</c> parameter of type Page.</summary>
+internal enum OutSummary
+{
+    /// <summary>Nothing the caller owns (null, a borrowed page, or a parameter we cannot see into).</summary>
+    None,
+
+    /// <summary>An owned page (or null) on some path: the caller owns what it gets.</summary>
+    Owned,
+
+    /// <summary>An owned page on the paths that return true, null on those that return false (<c>bool TryTake(out Page? page)</c>).</summary>
+    OwnedWhenTrue,
+
+    /// <summary>An owned page on the paths that return false, null on those that return true.</summary>
+    OwnedWhenFalse,
+}
+
+/// <summary>What a source method hands its caller: an owned page through its return value (or a tuple element), and through each out parameter.</summary>
+internal sealed class HandsBack
+{
+    public static readonly HandsBack Nothing = new(false, ImmutableArray<OutSummary>.Empty);
+
+    public HandsBack(bool returnsOwned, ImmutableArray<OutSummary> outs)
+    {
+        ReturnsOwned = returnsOwned;
+        Outs = outs;
+    }
+
+    public bool ReturnsOwned { get; }
+
+    /// <summary>Per parameter ordinal; empty when no out parameter hands anything back.</summary>
+    public ImmutableArray<OutSummary> Outs { get; }
+
+    public OutSummary Out(int ordinal) => ordinal < Outs.Length ? Outs[ordinal] : OutSummary.None;
 }
 
 /// <summary>
@@ -55,12 +99,52 @@ internal sealed class PageFlowCache
     // Keyed by where the body is rather than by its node: hashing a node the first time is dear, a tree only once.
     private readonly ConcurrentDictionary<(SyntaxTree Tree, TextSpan Span, int Kind), PageFlowResult> _results = new();
     private readonly ConcurrentDictionary<IMethodSymbol, ImmutableArray<ParameterSummary>> _summaries = new(SymbolEqualityComparer.Default);
-    private readonly ConcurrentDictionary<IMethodSymbol, bool> _returnsOwned = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<IMethodSymbol, HandsBack> _handsBack = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<ISymbol, string> _displays = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<IPropertySymbol, IFieldSymbol?> _backingFields = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<(IMethodSymbol Function, ISymbol Captured), ParameterSummary> _captured = new(CapturedComparer.Instance);
 
     public PageFlowCache(KnownSymbols known)
     {
         _known = known;
+    }
+
+    /// <summary>
+    /// The field a source property's getter returns and does nothing else with (<c>PagePool Pool => _pool;</c>,
+    /// <c>get { return _pool; }</c>), read from this object; null for anything else.
+    /// </summary>
+    public IFieldSymbol? BackingField(IPropertySymbol property) => _backingFields.GetOrAdd(property, FindBackingField);
+
+    private IFieldSymbol? FindBackingField(IPropertySymbol property)
+    {
+        if (property.IsStatic != false || property.DeclaringSyntaxReferences.Length != 1
+            || property.DeclaringSyntaxReferences[0].GetSyntax() is not PropertyDeclarationSyntax declaration)
+        {
+            return null;
+        }
+
+        var getter = declaration.AccessorList?.Accessors.FirstOrDefault(a => a.IsKind(SyntaxKind.GetAccessorDeclaration));
+        var returned = declaration.ExpressionBody?.Expression
+            ?? getter?.ExpressionBody?.Expression
+            ?? (getter?.Body?.Statements is { Count: 1 } statements && statements[0] is ReturnStatementSyntax { Expression: { } value } ? value : null);
+        if (returned is MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax } member)
+        {
+            returned = member.Name;
+        }
+
+        if (returned is not IdentifierNameSyntax || !_known.Compilation.ContainsSyntaxTree(returned.SyntaxTree))
+        {
+            return null;
+        }
+
+#pragma warning disable RS1030 // One getter's expression, bound once per property for the compilation.
+        var model = _known.Compilation.GetSemanticModel(returned.SyntaxTree);
+#pragma warning restore RS1030
+        return model.GetSymbolInfo(returned).Symbol is IFieldSymbol { IsStatic: false } field
+            && SymbolEqualityComparer.Default.Equals(field.ContainingType, property.ContainingType)
+            && _known.IsPagePool(field.Type)
+            ? field
+            : null;
     }
 
     /// <summary>A field's or property's display string, which PP0008 keys pools by; formatting it is dear, so once per symbol.</summary>
@@ -160,7 +244,7 @@ internal sealed class PageFlowCache
     {
         foreach (var operation in block.Descendants())
         {
-            if (operation is IInvocationOperation { TargetMethod: { DeclaringSyntaxReferences.Length: > 0 } method } && _known.IsPage(method.ReturnType))
+            if (operation is IInvocationOperation { TargetMethod: { DeclaringSyntaxReferences.Length: > 0 } method } && MayHandBackPage(method))
             {
                 return true;
             }
@@ -229,45 +313,116 @@ internal sealed class PageFlowCache
     }
 
     /// <summary>
-    /// Whether a source method returns a page it owns on some path (an allocation helper): its caller then owns the
-    /// result as if it had allocated it.
+    /// Whether a source method returns a page it owns on some path (an allocation helper, also as the page element of
+    /// a returned tuple): its caller then owns the result as if it had allocated it.
     /// </summary>
-    public bool ReturnsOwnedPage(IMethodSymbol method, ControlFlowGraph? enclosingGraph)
+    public bool ReturnsOwnedPage(IMethodSymbol method, ControlFlowGraph? enclosingGraph) => HandsBackOf(method, enclosingGraph).ReturnsOwned;
+
+    /// <summary>What a source method hands back through its out parameter <paramref name="ordinal"/>.</summary>
+    public OutSummary OutOf(IMethodSymbol method, int ordinal, ControlFlowGraph? enclosingGraph) => HandsBackOf(method, enclosingGraph).Out(ordinal);
+
+    private HandsBack HandsBackOf(IMethodSymbol method, ControlFlowGraph? enclosingGraph)
     {
         method = method.OriginalDefinition;
-        if (method.DeclaringSyntaxReferences.Length == 0 || method.IsAbstract || method.IsExtern || !_known.IsPage(method.ReturnType))
+        if (method.DeclaringSyntaxReferences.Length == 0 || method.IsAbstract || method.IsExtern || !MayHandBackPage(method))
         {
-            return false;
+            return HandsBack.Nothing;
         }
 
-        if (_returnsOwned.TryGetValue(method, out var returnsOwned))
+        if (_handsBack.TryGetValue(method, out var handsBack))
         {
-            return returnsOwned;
+            return handsBack;
         }
 
         var inProgress = s_inProgress ??= new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
         if (inProgress.Count >= MaxSummaryDepth || !inProgress.Add(method))
         {
-            return false;
+            return HandsBack.Nothing;
         }
 
         try
         {
-            returnsOwned = GraphOf(method, enclosingGraph) is { } graph && PageFlowRun.ReturnsOwnedPage(_known, graph, method.Parameters);
+            handsBack = GraphOf(method, enclosingGraph) is { } graph ? PageFlowRun.HandsBack(_known, graph, method.Parameters) : HandsBack.Nothing;
         }
-#pragma warning disable CA1031 // A method we cannot analyse returns a borrowed page, as an unknown call does.
+#pragma warning disable CA1031 // A method we cannot analyse hands back nothing owned, as an unknown call does.
         catch (Exception exception)
 #pragma warning restore CA1031
         {
             EngineFault?.Invoke(exception);
-            returnsOwned = false;
+            handsBack = HandsBack.Nothing;
         }
         finally
         {
             inProgress.Remove(method);
         }
 
-        return _returnsOwned.GetOrAdd(method, returnsOwned);
+        return _handsBack.GetOrAdd(method, handsBack);
+    }
+
+    /// <summary>A method whose signature can hand a page back: it returns one (or a tuple with one) or has an out page parameter.</summary>
+    internal bool MayHandBackPage(IMethodSymbol method)
+    {
+        if (_known.IsPage(method.ReturnType) || _known.PageElement(method.ReturnType) >= 0)
+        {
+            return true;
+        }
+
+        foreach (var parameter in method.Parameters)
+        {
+            if (parameter.RefKind == RefKind.Out && _known.IsPage(parameter.Type))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// What a local function or lambda does, when it runs, to the page in <paramref name="captured"/>, a variable of the
+    /// method that declares it. <paramref name="lambdaGraph"/> makes a lambda's graph; a local function's comes from
+    /// <paramref name="enclosingGraph"/>.
+    /// </summary>
+    public ParameterSummary CapturedSummary(IMethodSymbol function, ISymbol captured, Func<ControlFlowGraph>? lambdaGraph, ControlFlowGraph? enclosingGraph)
+    {
+        var key = (function, captured);
+        if (_captured.TryGetValue(key, out var summary))
+        {
+            return summary;
+        }
+
+        var inProgress = s_inProgress ??= new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+        if (inProgress.Contains(function))
+        {
+            // Recursion, as for parameters: the non-recursive paths decide.
+            return ParameterSummary.Consumes;
+        }
+
+        if (inProgress.Count >= MaxSummaryDepth)
+        {
+            return ParameterSummary.Consumes;
+        }
+
+        inProgress.Add(function);
+        try
+        {
+            var graph = lambdaGraph is not null ? lambdaGraph() : GraphOf(function, enclosingGraph);
+            // A function we cannot see into takes the page over, as before summaries of captured pages existed.
+            summary = graph is null ? ParameterSummary.Consumes : PageFlowRun.SummarizeParameter(_known, graph, function.Parameters, captured);
+        }
+#pragma warning disable CA1031 // A function we cannot analyse takes the page over (no diagnostic either way).
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            EngineFault?.Invoke(exception);
+            summary = ParameterSummary.Consumes;
+        }
+        finally
+        {
+            inProgress.Remove(function);
+        }
+
+        return _captured.GetOrAdd(key, summary);
     }
 
     private ImmutableArray<ParameterSummary> ComputeSummaries(IMethodSymbol method, ControlFlowGraph? enclosingGraph)
@@ -333,4 +488,16 @@ internal sealed class PageFlowCache
             _ => null,
         };
     }
+}
+
+/// <summary>Compares (function, captured variable) keys by symbol.</summary>
+internal sealed class CapturedComparer : IEqualityComparer<(IMethodSymbol Function, ISymbol Captured)>
+{
+    public static readonly CapturedComparer Instance = new();
+
+    public bool Equals((IMethodSymbol Function, ISymbol Captured) x, (IMethodSymbol Function, ISymbol Captured) y) =>
+        SymbolEqualityComparer.Default.Equals(x.Function, y.Function) && SymbolEqualityComparer.Default.Equals(x.Captured, y.Captured);
+
+    public int GetHashCode((IMethodSymbol Function, ISymbol Captured) key) =>
+        (SymbolEqualityComparer.Default.GetHashCode(key.Function) * 397) ^ SymbolEqualityComparer.Default.GetHashCode(key.Captured);
 }

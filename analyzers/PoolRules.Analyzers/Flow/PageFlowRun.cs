@@ -26,11 +26,20 @@ internal sealed class PageFlowRun
     private readonly KnownSymbols _known;
     private readonly ControlFlowGraph _graph;
     private readonly ImmutableArray<IParameterSymbol> _parameters;
-    private readonly IParameterSymbol? _summarized;
+    private readonly ISymbol? _summarized;
     private readonly PageFlowResult? _result;
     private readonly List<PageOrigin> _origins = new();
     private readonly Dictionary<IOperation, int> _originByOperation = new();
-    private readonly Dictionary<IParameterSymbol, int> _originByParameter = new(SymbolEqualityComparer.Default);
+    private readonly Dictionary<ISymbol, int> _originByParameter = new(SymbolEqualityComparer.Default);
+
+    /// <summary>Delegate locals initialised from a lambda and only ever invoked in place: each call acts as the lambda's body.</summary>
+    private readonly Dictionary<ISymbol, IFlowAnonymousFunctionOperation> _inPlaceLambdas = new(SymbolEqualityComparer.Default);
+
+    /// <summary>Ref locals of type Page bound to one array slot or field (<c>ref Page? slot = ref ring[i];</c>).</summary>
+    private readonly Dictionary<ISymbol, IOperation> _refSlots = new(SymbolEqualityComparer.Default);
+
+    /// <summary>Ref locals bound to two different slots in this body: neither binding is followed.</summary>
+    private readonly HashSet<ISymbol> _unboundRefs = new(SymbolEqualityComparer.Default);
     private readonly Dictionary<IOperation, SmallSet<int>> _testedRefs = new();
     private readonly HashSet<IFlowAnonymousFunctionOperation> _lambdas = new();
     private readonly ControlFlowRegion?[] _finallyOf;
@@ -45,14 +54,33 @@ internal sealed class PageFlowRun
     private readonly Dictionary<IOperation, DoublePutFinding> _doublePuts = new();
     private readonly Dictionary<SyntaxNode, UseAfterPutFinding> _uses = new();
     private readonly Dictionary<IOperation, WrongPoolFinding> _wrongPools = new();
-    private readonly List<FlowState> _summaryExits = new();
+    private readonly List<(FlowState State, bool? Returns)> _summaryExits = new();
+    private readonly List<(int Ordinal, bool Owned, bool? Returns)> _outExits = new();
     private bool _returnsOwned;
+
+    /// <summary>The constant bool the block being left returns (<c>return true;</c>), for conditional summaries.</summary>
+    private bool? _exitReturns;
+
+    /// <summary>The value the block being left returns, whatever it is.</summary>
+    private IOperation? _exitValue;
+
+    /// <summary>The value of the return being evaluated, so a tuple literal there can tell that it hands its pages back.</summary>
+    private IOperation? _returnValue;
+
+    /// <summary>The call the block being left branches on directly (<c>if (TryXmit(page))</c>), whose conditional effects wait for the branch.</summary>
+    private IOperation? _branchCall;
+
+    /// <summary>Effects of <see cref="_branchCall"/> that depend on what it returned: each applies on one outcome only.</summary>
+    private readonly List<ConditionalEffect> _conditionalEffects = new();
+
+    /// <summary>Some slot was read: only then can a clear or an index write change a page's state.</summary>
+    private bool _slotReads;
 
     private FlowState _state = new();
     private bool _reporting;
     private int _visits;
 
-    private PageFlowRun(KnownSymbols known, ControlFlowGraph graph, ImmutableArray<IParameterSymbol> parameters, IParameterSymbol? summarized, PageFlowResult? result)
+    private PageFlowRun(KnownSymbols known, ControlFlowGraph graph, ImmutableArray<IParameterSymbol> parameters, ISymbol? summarized, PageFlowResult? result)
     {
         _known = known;
         _graph = graph;
@@ -110,8 +138,12 @@ internal sealed class PageFlowRun
     internal static bool AnalysesFunction(KnownSymbols known, SyntaxNode syntax, IMethodSymbol function) =>
         PageFlowCache.MayInvolvePages(syntax) || function.Parameters.Any(known.TakesOwnership);
 
-    /// <summary>Runs the graph with <paramref name="parameter"/> owned on entry and reports what every normal exit leaves of it.</summary>
-    public static ParameterSummary SummarizeParameter(KnownSymbols known, ControlFlowGraph graph, ImmutableArray<IParameterSymbol> parameters, IParameterSymbol parameter)
+    /// <summary>
+    /// Runs the graph with <paramref name="parameter"/> owned on entry and reports what every normal exit leaves of it.
+    /// The symbol is a parameter of the graph, or a variable of an enclosing method that a local function or lambda
+    /// captures (what the function does to the captured page happens where it is invoked).
+    /// </summary>
+    public static ParameterSummary SummarizeParameter(KnownSymbols known, ControlFlowGraph graph, ImmutableArray<IParameterSymbol> parameters, ISymbol parameter)
     {
         var run = new PageFlowRun(known, graph, parameters, parameter, null);
         run.Run();
@@ -120,31 +152,107 @@ internal sealed class PageFlowRun
             return ParameterSummary.Borrows;
         }
 
-        var putsOnEveryPath = true;
-        foreach (var exit in run._summaryExits)
+        if (parameter is not IParameterSymbol own || !parameters.Contains(own, SymbolEqualityComparer.Default))
         {
+            foreach (var (exit, _) in run._summaryExits)
+            {
+                if (!exit.Vars.TryGetValue(parameter, out var held) || held.Count != 1 || held[0] != origin)
+                {
+                    // The function assigns the captured variable: what the caller's variable then holds is beyond a summary.
+                    return ParameterSummary.Consumes;
+                }
+            }
+        }
+
+        var putsOnEveryPath = true;
+        bool? consumedWhen = null, leftWhen = null;
+        bool anyConsumed = false, anyLeft = false, conditional = true;
+        foreach (var (exit, returns) in run._summaryExits)
+        {
+            var left = false;
+            var consumed = false;
             foreach (var fact in exit.Facts(origin))
             {
                 switch (fact.State)
                 {
                     case PageState.Owned or PageState.Borrowed:
-                        return ParameterSummary.Borrows;
+                        left = true;
+                        break;
                     case PageState.HandedOn or PageState.Released:
                         putsOnEveryPath = false;
+                        consumed = true;
+                        break;
+                    case PageState.Put or PageState.Dropped or PageState.Shared:
+                        consumed = true;
                         break;
                 }
             }
+
+            if (left && consumed)
+            {
+                return ParameterSummary.Borrows;
+            }
+
+            // A conditional summary needs every exit that consumes to return one constant and every exit that leaves
+            // the page to return the other.
+            if (left || consumed)
+            {
+                ref var when = ref left ? ref leftWhen : ref consumedWhen;
+                conditional &= returns is not null && (when is null || when == returns);
+                when = returns;
+                anyLeft |= left;
+                anyConsumed |= consumed;
+            }
         }
 
-        return putsOnEveryPath ? ParameterSummary.Puts : ParameterSummary.Consumes;
+        if (!anyLeft)
+        {
+            return putsOnEveryPath ? ParameterSummary.Puts : ParameterSummary.Consumes;
+        }
+
+        if (!anyConsumed || !conditional || consumedWhen == leftWhen)
+        {
+            return ParameterSummary.Borrows;
+        }
+
+        return consumedWhen == true ? ParameterSummary.ConsumesWhenTrue : ParameterSummary.ConsumesWhenFalse;
     }
 
-    /// <summary>Runs the graph and tells whether some return hands an owned page to the caller.</summary>
-    public static bool ReturnsOwnedPage(KnownSymbols known, ControlFlowGraph graph, ImmutableArray<IParameterSymbol> parameters)
+    /// <summary>Runs the graph and tells whether some return, or some out parameter, hands an owned page to the caller.</summary>
+    public static HandsBack HandsBack(KnownSymbols known, ControlFlowGraph graph, ImmutableArray<IParameterSymbol> parameters)
     {
         var run = new PageFlowRun(known, graph, parameters, null, null);
         run.Run();
-        return run._returnsOwned;
+        if (run._outExits.Count == 0)
+        {
+            return run._returnsOwned ? new HandsBack(true, ImmutableArray<OutSummary>.Empty) : Flow.HandsBack.Nothing;
+        }
+
+        var outs = new OutSummary[parameters.Length];
+        foreach (var parameter in parameters)
+        {
+            bool? ownedWhen = null, emptyWhen = null;
+            bool anyOwned = false, conditional = true;
+            foreach (var (ordinal, owned, returns) in run._outExits)
+            {
+                if (ordinal != parameter.Ordinal)
+                {
+                    continue;
+                }
+
+                ref var when = ref owned ? ref ownedWhen : ref emptyWhen;
+                conditional &= returns is not null && (when is null || when == returns);
+                when = returns;
+                anyOwned |= owned;
+            }
+
+            outs[parameter.Ordinal] = !anyOwned ? OutSummary.None
+                : conditional && emptyWhen is not null && ownedWhen != emptyWhen ? (ownedWhen == true ? OutSummary.OwnedWhenTrue : OutSummary.OwnedWhenFalse)
+                : NotNullWhen(parameter) is { } promised ? (promised ? OutSummary.OwnedWhenTrue : OutSummary.OwnedWhenFalse)
+                : OutSummary.Owned;
+        }
+
+        return new HandsBack(run._returnsOwned, ImmutableArray.Create(outs));
     }
 
     private void Run()
@@ -161,6 +269,14 @@ internal sealed class PageFlowRun
             var id = ParameterOrigin(parameter);
             entry.Pages[id] = SmallSet.Create(new PageFact(owned ? PageState.Owned : PageState.Borrowed, null), new PageFact(PageState.Null, null));
             entry.Vars[parameter] = SmallSet.Ref(id);
+        }
+
+        if (_summarized is not null && !_originByParameter.ContainsKey(_summarized))
+        {
+            // A captured variable of the enclosing method, owned as the summarised parameter is.
+            var id = ParameterOrigin(_summarized);
+            entry.Pages[id] = SmallSet.Create(new PageFact(PageState.Owned, null), new PageFact(PageState.Null, null));
+            entry.Vars[_summarized] = SmallSet.Ref(id);
         }
 
         var ins = new FlowState?[_graph.Blocks.Length];
@@ -254,6 +370,8 @@ internal sealed class PageFlowRun
 
         _state = state;
         _testedRefs.Clear();
+        _conditionalEffects.Clear();
+        _branchCall = null;
         foreach (var operation in block.Operations)
         {
             Eval(operation);
@@ -264,7 +382,9 @@ internal sealed class PageFlowRun
         {
             if (block.BranchValue is { } value)
             {
+                _returnValue = value;
                 var refs = Eval(value);
+                _returnValue = null;
                 if (fallThrough?.Semantics is not (ControlFlowBranchSemantics.Throw or ControlFlowBranchSemantics.Rethrow) && HasPages(refs))
                 {
                     // The returned page goes to the caller.
@@ -272,6 +392,9 @@ internal sealed class PageFlowRun
                     _returnsOwned |= _reporting && refs.Any(r => r >= 0 && Owns(r));
                     HandOn(refs, value);
                 }
+
+                _exitReturns = value.ConstantValue is { HasValue: true, Value: bool returned } ? returned : null;
+                _exitValue = value;
             }
 
             if (fallThrough is not null)
@@ -279,10 +402,13 @@ internal sealed class PageFlowRun
                 Follow(block, fallThrough, _state, scope, ins, worklist, finallyExits);
             }
 
+            _exitReturns = null;
+            _exitValue = null;
             return;
         }
 
         var condition = block.BranchValue!;
+        _branchCall = BranchCall(condition, out _);
         Eval(condition);
         var (whenTrue, whenFalse) = Refine(condition, _state);
         var jumpsWhenTrue = block.ConditionKind == ControlFlowConditionKind.WhenTrue;
@@ -422,6 +548,8 @@ internal sealed class PageFlowRun
     {
         var saved = _state;
         var savedReporting = _reporting;
+        var savedReturns = _exitReturns;
+        var savedValue = _exitValue;
         var savedTested = new Dictionary<IOperation, SmallSet<int>>(_testedRefs);
         try
         {
@@ -448,6 +576,8 @@ internal sealed class PageFlowRun
         {
             _state = saved;
             _reporting = savedReporting;
+            _exitReturns = savedReturns;
+            _exitValue = savedValue;
             _testedRefs.Clear();
             foreach (var pair in savedTested)
             {
@@ -467,15 +597,41 @@ internal sealed class PageFlowRun
         {
             if (kind == LeakExitKind.Return)
             {
-                _summaryExits.Add(state.Clone());
+                _summaryExits.Add((state.Clone(), _exitReturns));
             }
 
             return;
         }
 
+        // A page in an out parameter goes to the caller, as a returned one does.
+        var handedOut = NoRefs;
+        foreach (var parameter in _parameters)
+        {
+            if (parameter.RefKind == RefKind.Out && _known.IsPage(parameter.Type))
+            {
+                var refs = state.Vars.TryGetValue(parameter, out var held) ? held : NoRefs;
+                handedOut = handedOut.Union(refs);
+                if (kind == LeakExitKind.Return)
+                {
+                    var owned = refs.Any(r => r >= 0 && state.Facts(r).Any(f => f.State == PageState.Owned));
+                    if (owned && _exitReturns is null && _exitValue is { } value && TryNullTest(value, out _, out var operand, out var whenTrue, out _)
+                        && VarKey(operand) is IParameterSymbol tested && SymbolEqualityComparer.Default.Equals(tested, parameter))
+                    {
+                        // `return page is not null;`: true exactly where the page is handed back.
+                        _outExits.Add((parameter.Ordinal, true, whenTrue == Nullness.NotNull));
+                        _outExits.Add((parameter.Ordinal, false, whenTrue != Nullness.NotNull));
+                    }
+                    else
+                    {
+                        _outExits.Add((parameter.Ordinal, owned, _exitReturns));
+                    }
+                }
+            }
+        }
+
         foreach (var pair in state.Pages)
         {
-            if (pair.Value.Any(f => f.State == PageState.Owned))
+            if (!handedOut.Contains(pair.Key) && pair.Value.Any(f => f.State == PageState.Owned))
             {
                 AddLeak(pair.Key, location, kind);
             }
@@ -508,6 +664,9 @@ internal sealed class PageFlowRun
         {
             case null:
                 return NoRefs;
+            case ILocalReferenceOperation { Local.IsRef: true } refLocal when _refSlots.ContainsKey(refLocal.Local):
+                // A read through `ref Page? slot = ref ring[i];` reads the slot it refers to.
+                return Read(refLocal);
             case ILocalReferenceOperation local:
                 return Var(local.Local);
             case IParameterReferenceOperation parameter:
@@ -542,10 +701,31 @@ internal sealed class PageFlowRun
                 _testedRefs[pattern] = patternRefs;
                 BindPattern(pattern.Pattern, patternRefs);
                 return NoRefs;
+            case IIncrementOrDecrementOperation or ICompoundAssignmentOperation:
+                foreach (var child in operation.ChildOperations)
+                {
+                    Eval(child);
+                }
+
+                if (WrittenSymbol(operation is IIncrementOrDecrementOperation increment ? increment.Target : ((ICompoundAssignmentOperation)operation).Target) is { } written)
+                {
+                    Detach(written, operation);
+                }
+
+                return NoRefs;
             case IFlowAnonymousFunctionOperation lambda:
                 // A lambda that captures a page is stored or passed on: whoever runs it later owns the page.
                 _lambdas.Add(lambda);
-                HandOnCaptured(lambda.Syntax, lambda.Symbol, lambda);
+                if (InvokedInPlace(lambda) is { } delegateLocal)
+                {
+                    // `Func<int> proto = () => page.Span[12]; ... proto()`: each call acts as the body, nothing happens here.
+                    _inPlaceLambdas[delegateLocal] = lambda;
+                }
+                else
+                {
+                    HandOnCaptured(lambda.Syntax, lambda.Symbol, lambda);
+                }
+
                 return NoRefs;
             case IReturnOperation yielded:
                 var yieldedRefs = Eval(yielded.ReturnedValue);
@@ -553,7 +733,14 @@ internal sealed class PageFlowRun
                 HandOn(yieldedRefs, yielded);
                 return NoRefs;
             case IFieldReferenceOperation field:
-                UseInstance(field.Instance);
+                var instanceRefs = Eval(field.Instance);
+                Use(instanceRefs, field.Instance);
+                if (field.Field.ContainingType.IsTupleType && HasPages(instanceRefs) && _known.IsPage(field.Type))
+                {
+                    // The page element of a tuple a helper handed back.
+                    return instanceRefs;
+                }
+
                 return Read(field);
             case IPropertyReferenceOperation property:
                 UseInstance(property.Instance);
@@ -572,14 +759,19 @@ internal sealed class PageFlowRun
 
                 return Read(element);
             case IArrayCreationOperation or IArrayInitializerOperation or ITupleOperation or IAnonymousObjectCreationOperation:
-                // A page put into a new array, tuple or anonymous object travels with it.
+                // A page put into a new array, tuple or anonymous object travels with it; a returned tuple hands it back.
+                var returned = _returnValue is not null && ReferenceEquals(Unwrap(_returnValue), operation);
                 foreach (var child in operation.ChildOperations)
                 {
                     var childRefs = Eval(child);
                     Use(childRefs, child);
+                    _returnsOwned |= returned && _reporting && childRefs.Any(r => r >= 0 && Owns(r));
                     HandOn(childRefs, operation);
                 }
 
+                return NoRefs;
+            case IDeconstructionAssignmentOperation deconstruction:
+                Deconstruct(deconstruction);
                 return NoRefs;
             default:
                 foreach (var child in operation.ChildOperations)
@@ -588,6 +780,62 @@ internal sealed class PageFlowRun
                 }
 
                 return NoRefs;
+        }
+    }
+
+    private static ISymbol? WrittenSymbol(IOperation target) => target switch
+    {
+        ILocalReferenceOperation local => local.Local,
+        IParameterReferenceOperation parameter => parameter.Parameter,
+        IFieldReferenceOperation field => field.Field,
+        _ => null,
+    };
+
+    /// <summary><c>var (page, length) = Receive();</c>: the page variable gets the page the tuple carries.</summary>
+    private void Deconstruct(IDeconstructionAssignmentOperation deconstruction)
+    {
+        var target = deconstruction.Target is IDeclarationExpressionOperation declaration ? declaration.Expression : deconstruction.Target;
+        var value = Unwrap(deconstruction.Value);
+        if (target is not ITupleOperation targets)
+        {
+            Eval(deconstruction.Target);
+            Eval(deconstruction.Value);
+            return;
+        }
+
+        if (value is ITupleOperation values && values.Elements.Length == targets.Elements.Length)
+        {
+            // (a, b) = (x, y): element by element.
+            var refs = values.Elements.Select(Eval).ToArray();
+            for (var i = 0; i < refs.Length; i++)
+            {
+                AssignElement(targets.Elements[i], refs[i], deconstruction);
+            }
+
+            return;
+        }
+
+        var carried = Eval(deconstruction.Value);
+        foreach (var element in targets.Elements)
+        {
+            AssignElement(element, _known.IsPage(element.Type) ? carried : NoRefs, deconstruction);
+        }
+    }
+
+    private void AssignElement(IOperation element, SmallSet<int> refs, IOperation at)
+    {
+        switch (element is IDeclarationExpressionOperation declaration ? declaration.Expression : element)
+        {
+            case ILocalReferenceOperation local when !local.Local.IsRef:
+                AssignVar(local.Local, refs, at);
+                break;
+            case IDiscardOperation:
+                // A discarded page is dropped where it is: an owned one leaks at the exit.
+                break;
+            default:
+                Use(refs, at);
+                HandOn(refs, at);
+                break;
         }
     }
 
@@ -610,7 +858,14 @@ internal sealed class PageFlowRun
         }
 
         var id = OperationOrigin(slot);
-        _origins[id].SlotKey ??= SlotKey(slot);
+        if (_origins[id].SlotKey is null && SlotKeyOf(slot) is { } key)
+        {
+            _origins[id].SlotKey = key;
+            // A ref local keeps referring to the slot it was bound to, whatever its index does; rebinding it detaches.
+            _origins[id].SlotSymbols = slot is ILocalReferenceOperation refLocal ? ImmutableArray.Create<ISymbol>(refLocal.Local) : SlotSymbols(slot);
+            _slotReads = true;
+        }
+
         NewInstance(id, slot, PageState.Borrowed);
         return SmallSet.Ref(id);
     }
@@ -629,8 +884,9 @@ internal sealed class PageFlowRun
 
     private void NewInstance(int id, IOperation at, PageState state)
     {
-        // The same operation runs again (a loop) while its previous page is still owned: that page is lost.
-        if (_state.Pages.TryGetValue(id, out var previous) && previous.Any(f => f.State == PageState.Owned))
+        // The same operation runs again (a loop) while its previous page is still owned: that page is lost, unless a
+        // variable other than the one this page goes into still holds it (the head buffer of a multi-buffer frame).
+        if (_state.Pages.TryGetValue(id, out var previous) && previous.Any(f => f.State == PageState.Owned) && !HeldBesidesTarget(id, at.Syntax))
         {
             AddLeak(id, at.Syntax.GetLocation(), LeakExitKind.Reallocation);
         }
@@ -641,14 +897,47 @@ internal sealed class PageFlowRun
     private SmallSet<int> Assign(ISimpleAssignmentOperation assignment)
     {
         var target = assignment.Target;
+        if (assignment.IsRef && target is ILocalReferenceOperation { Local: { IsRef: true } bound } && _known.IsPage(bound.Type))
+        {
+            // `ref Page? slot = ref ring[i];` binds the local to the slot; nothing is read. A second binding to another
+            // slot is beyond this analysis (the local is then left alone).
+            EvalTargetParts(assignment.Value);
+            Detach(bound, assignment);
+            var bindsTo = assignment.Value is IFieldReferenceOperation or IArrayElementReferenceOperation ? assignment.Value : null;
+            if (_unboundRefs.Contains(bound))
+            {
+                return NoRefs;
+            }
+
+            if (bindsTo is null || (_refSlots.TryGetValue(bound, out var earlier) && SlotKey(earlier) != SlotKey(bindsTo)))
+            {
+                _refSlots.Remove(bound);
+                _unboundRefs.Add(bound);
+                return NoRefs;
+            }
+
+            _refSlots[bound] = bindsTo;
+            return NoRefs;
+        }
+
         EvalTargetParts(target);
         var value = Eval(assignment.Value);
+        if (target is ILocalReferenceOperation { Local.IsRef: true } throughRef && _refSlots.ContainsKey(throughRef.Local))
+        {
+            // `slot = null;` through the ref local writes the slot it refers to.
+            Use(value, assignment.Value);
+            HandOn(value, assignment);
+            TakeFromSlot(SlotKeyOf(throughRef), value);
+            return value;
+        }
+
         switch (target)
         {
             case ILocalReferenceOperation local when !local.Local.IsRef:
                 AssignVar(local.Local, value, assignment);
                 break;
-            case IParameterReferenceOperation parameter when parameter.Parameter.RefKind == RefKind.None:
+            case IParameterReferenceOperation parameter when parameter.Parameter.RefKind is RefKind.None or RefKind.Out:
+                // An out parameter is the caller's variable: what it holds at an exit goes to the caller.
                 AssignVar(parameter.Parameter, value, assignment);
                 break;
             case IDiscardOperation:
@@ -656,7 +945,12 @@ internal sealed class PageFlowRun
             case IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation:
                 Use(value, assignment.Value);
                 HandOn(value, assignment);
-                TakeFromSlot(SlotKey(target));
+                TakeFromSlot(SlotKey(target), value);
+                if (target is IFieldReferenceOperation field)
+                {
+                    Detach(field.Field, assignment);
+                }
+
                 break;
             default:
                 // out/ref parameters, ref locals, event or dynamic targets: the page outlives this method.
@@ -696,6 +990,7 @@ internal sealed class PageFlowRun
 
     private void AssignVar(ISymbol symbol, SmallSet<int> value, IOperation at)
     {
+        Detach(symbol, at);
         if (_state.Vars.TryGetValue(symbol, out var old))
         {
             foreach (var origin in old)
@@ -752,9 +1047,46 @@ internal sealed class PageFlowRun
         _state.Pages.Remove(origin);
     }
 
+    /// <summary>Whether a variable other than the one <paramref name="producer"/>'s value is assigned to refers to the origin.</summary>
+    private bool HeldBesidesTarget(int origin, SyntaxNode producer)
+    {
+        var target = AssignedName(producer);
+        foreach (var pair in _state.Vars)
+        {
+            if (pair.Key is ISymbol other && other.Name != target && pair.Value.Contains(origin))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The variable a value is assigned to, through <c>??</c>, <c>?:</c>, <c>!</c>, casts and parentheses.</summary>
+    private static string? AssignedName(SyntaxNode node)
+    {
+        for (var child = node; child.Parent is { } parent; child = parent)
+        {
+            switch (parent)
+            {
+                case ParenthesizedExpressionSyntax or PostfixUnaryExpressionSyntax or CastExpressionSyntax or ConditionalExpressionSyntax or EqualsValueClauseSyntax:
+                case BinaryExpressionSyntax when parent.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.CoalesceExpression):
+                    continue;
+                case VariableDeclaratorSyntax declarator:
+                    return declarator.Identifier.ValueText;
+                case AssignmentExpressionSyntax assignment when assignment.Right == child:
+                    return assignment.Left is IdentifierNameSyntax name ? name.Identifier.ValueText : null;
+                default:
+                    return null;
+            }
+        }
+
+        return null;
+    }
+
     private bool Owns(int origin) => _state.Facts(origin).Any(f => f.State == PageState.Owned);
 
-    private bool HeldElsewhere(int origin, ISymbol symbol)
+    private bool HeldElsewhere(int origin, ISymbol? symbol)
     {
         foreach (var pair in _state.Vars)
         {
@@ -767,19 +1099,78 @@ internal sealed class PageFlowRun
         return false;
     }
 
-    /// <summary>The drain idiom: a page read from a slot that is then overwritten belongs to this method from the read on.</summary>
-    private void TakeFromSlot(string? key)
+    /// <summary>
+    /// The drain idiom: a page read from a slot that is then overwritten belongs to this method from the read on. Only
+    /// a read still linked to the slot counts (no variable of its address was written since, see <see cref="Detach"/>),
+    /// and not the page being written back (<paramref name="stored"/>: <c>ring[i] = page</c> of the page read from it).
+    /// Where several reads of the slot are linked and some variable holds one of them, the others (a null test of the
+    /// slot before the read) were the same page, and only the held ones are taken.
+    /// </summary>
+    private void TakeFromSlot(string? key, SmallSet<int> stored)
     {
-        if (key is null)
+        if (key is null || !_slotReads)
+        {
+            return;
+        }
+
+        List<int>? taken = null;
+        var anyHeld = false;
+        foreach (var origin in _origins)
+        {
+            if (origin.SlotKey == key && !stored.Contains(origin.Id) && _state.Pages.TryGetValue(origin.Id, out var facts) && Linked(facts, origin))
+            {
+                (taken ??= new List<int>()).Add(origin.Id);
+                anyHeld |= HeldElsewhere(origin.Id, null);
+            }
+        }
+
+        if (taken is null)
+        {
+            return;
+        }
+
+        foreach (var id in taken)
+        {
+            if (!anyHeld || HeldElsewhere(id, null))
+            {
+                var origin = _origins[id];
+                _state.Pages[id] = _state.Facts(id).Where(f => !IsLink(f, origin)).Add(new PageFact(PageState.Owned, origin.Operation));
+            }
+        }
+    }
+
+    private static bool IsLink(PageFact fact, PageOrigin origin) => fact.State == PageState.Borrowed && ReferenceEquals(fact.At, origin.Operation);
+
+    private static bool Linked(SmallSet<PageFact> facts, PageOrigin origin)
+    {
+        foreach (var fact in facts)
+        {
+            if (IsLink(fact, origin))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// A variable or field that slot addresses are computed from is written: a page read through one of them before
+    /// now came from another slot than the one the same text names after (a new loop's index, <c>i++</c>).
+    /// </summary>
+    private void Detach(ISymbol written, IOperation at)
+    {
+        if (!_slotReads)
         {
             return;
         }
 
         foreach (var origin in _origins)
         {
-            if (origin.SlotKey == key && _state.Pages.TryGetValue(origin.Id, out var facts) && facts.Any(f => f.State == PageState.Borrowed))
+            if (origin.SlotKey is not null && !origin.SlotSymbols.IsDefaultOrEmpty && origin.SlotSymbols.Contains(written, SymbolEqualityComparer.Default)
+                && _state.Pages.TryGetValue(origin.Id, out var facts) && Linked(facts, origin))
             {
-                Replace(origin.Id, PageState.Borrowed, new PageFact(PageState.Owned, origin.Operation));
+                _state.Pages[origin.Id] = facts.Where(f => !IsLink(f, origin)).Add(new PageFact(PageState.Borrowed, at));
             }
         }
     }
@@ -807,6 +1198,99 @@ internal sealed class PageFlowRun
 
     private void HandOnCaptured(SyntaxNode body, IMethodSymbol? function, IOperation at)
     {
+        var names = CapturedNames(body, function);
+
+        // HandOn changes page states only, never the variables being enumerated.
+        foreach (var pair in _state.Vars)
+        {
+            if (pair.Key is ISymbol symbol && names.Contains(symbol.Name))
+            {
+                HandOn(pair.Value, at);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A local function or in-place lambda runs here: each page variable it mentions is borrowed, put, or handed on as
+    /// the function's summary for that variable says.
+    /// </summary>
+    private void ApplyCaptured(SyntaxNode body, IMethodSymbol function, IFlowAnonymousFunctionOperation? lambda, IOperation at)
+    {
+        var names = CapturedNames(body, function);
+        List<(ISymbol Symbol, SmallSet<int> Refs)>? captured = null;
+        foreach (var pair in _state.Vars)
+        {
+            if (pair.Key is ISymbol symbol && names.Contains(symbol.Name) && HasPages(pair.Value))
+            {
+                (captured ??= new()).Add((symbol, pair.Value));
+            }
+        }
+
+        if (captured is null)
+        {
+            return;
+        }
+
+        foreach (var (symbol, refs) in captured)
+        {
+            switch (_known.Flow.CapturedSummary(function, symbol, lambda is null ? null : () => _graph.GetAnonymousFunctionControlFlowGraph(lambda), _graph))
+            {
+                case ParameterSummary.Puts:
+                    Release(refs, at, PageState.Put, null);
+                    break;
+                case ParameterSummary.Borrows:
+                    Use(refs, at);
+                    break;
+                default:
+                    Use(refs, at);
+                    HandOn(refs, at);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The delegate local a lambda initialises when every use of that local is a call in the same function; else null.</summary>
+    private ISymbol? InvokedInPlace(IFlowAnonymousFunctionOperation lambda)
+    {
+        SyntaxNode node = lambda.Syntax;
+        while (node.Parent is ParenthesizedExpressionSyntax or CastExpressionSyntax)
+        {
+            node = node.Parent;
+        }
+
+        if (node.Parent is not EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax declarator }
+            || declarator.FirstAncestorOrSelf<BlockSyntax>() is not { } scope
+            || _graph.OriginalOperation.SemanticModel is not { } model)
+        {
+            return null;
+        }
+
+        var name = declarator.Identifier.ValueText;
+        var home = EnclosingFunction(declarator);
+        foreach (var identifier in scope.DescendantNodes().OfType<IdentifierNameSyntax>())
+        {
+            if (identifier.Identifier.ValueText != name)
+            {
+                continue;
+            }
+
+            var call = identifier.Parent is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Invoke" } member && member.Expression == identifier
+                ? member.Parent as InvocationExpressionSyntax
+                : identifier.Parent as InvocationExpressionSyntax;
+            if (call is null || (call.Expression != identifier && call.Expression != identifier.Parent) || EnclosingFunction(call) != home)
+            {
+                return null;
+            }
+        }
+
+        return model.SyntaxTree == declarator.SyntaxTree ? model.GetDeclaredSymbol(declarator) : null;
+    }
+
+    private static SyntaxNode? EnclosingFunction(SyntaxNode node) =>
+        node.Parent?.FirstAncestorOrSelf<SyntaxNode>(n => n is AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax or BaseMethodDeclarationSyntax or AccessorDeclarationSyntax);
+
+    private HashSet<string> CapturedNames(SyntaxNode body, IMethodSymbol? function)
+    {
         if (!_capturedNames.TryGetValue(body, out var names))
         {
             names = new HashSet<string>(body.DescendantNodes().OfType<IdentifierNameSyntax>().Select(i => i.Identifier.ValueText));
@@ -821,14 +1305,7 @@ internal sealed class PageFlowRun
             _capturedNames[body] = names;
         }
 
-        // HandOn changes page states only, never the variables being enumerated.
-        foreach (var pair in _state.Vars)
-        {
-            if (pair.Key is ISymbol symbol && names.Contains(symbol.Name))
-            {
-                HandOn(pair.Value, at);
-            }
-        }
+        return names;
     }
 
     private SmallSet<int>[] EvalArguments(ImmutableArray<IArgumentOperation> arguments)
@@ -842,7 +1319,8 @@ internal sealed class PageFlowRun
                 EvalTargetParts(argument.Value);
                 refs[i] = NoRefs;
             }
-            else if (argument.Parameter?.RefKind is RefKind.Ref && argument.Value is IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation)
+            else if (argument.Parameter?.RefKind is RefKind.Ref && (argument.Value is IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation
+                || (argument.Value is ILocalReferenceOperation { Local.IsRef: true } refLocal && _refSlots.ContainsKey(refLocal.Local))))
             {
                 // A slot passed by reference is not read here (Interlocked.Exchange(ref ring[i], null)).
                 EvalTargetParts(argument.Value);
@@ -905,9 +1383,9 @@ internal sealed class PageFlowRun
         if (method.Name == "Exchange" && _known.IsPage(method.ReturnType)
             && SymbolEqualityComparer.Default.Equals(method.ContainingType, _known.Interlocked) && invocation.Arguments.Length == 2)
         {
-            // Interlocked.Exchange(ref slot, x): the old page is now ours, x lives in the slot.
+            // Interlocked.Exchange(ref slot, x): the old page is now ours, x lives in the slot. The call's result is
+            // that page; earlier reads of the slot (a null test first) were the same page and stay borrowed.
             HandOn(args[1], invocation);
-            TakeFromSlot(SlotKey(invocation.Arguments[0].Value));
             return Produce(invocation, PageState.Owned, null);
         }
 
@@ -917,10 +1395,22 @@ internal sealed class PageFlowRun
         }
 
         PassArguments(method, invocation.Arguments, args, invocation.Instance, invocation);
+        ReceiveOutPages(method, invocation);
         if (method.MethodKind == MethodKind.LocalFunction && method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax() is { } localFunction)
         {
-            // A local function that mentions a page variable of ours takes it over when it runs.
-            HandOnCaptured(localFunction, method, invocation);
+            // A local function invoked here does to the pages it captures what its body does to them.
+            ApplyCaptured(localFunction, method, null, invocation);
+        }
+        else if (method.MethodKind == MethodKind.DelegateInvoke && invocation.Instance is ILocalReferenceOperation { Local: var target }
+            && _inPlaceLambdas.TryGetValue(target, out var inPlace))
+        {
+            ApplyCaptured(inPlace.Syntax, inPlace.Symbol, inPlace, invocation);
+        }
+
+        if (_known.PageElement(method.ReturnType) >= 0)
+        {
+            // A tuple whose page element the callee hands back: the caller owns it (deconstructed or read as t.page).
+            return _known.Flow.ReturnsOwnedPage(method, _graph) ? Produce(invocation, PageState.Owned, null) : NoRefs;
         }
 
         if (!_known.IsPage(method.ReturnType))
@@ -930,6 +1420,57 @@ internal sealed class PageFlowRun
 
         return Produce(invocation, _known.Flow.ReturnsOwnedPage(method, _graph) ? PageState.Owned : PageState.Borrowed, null);
     }
+
+    /// <summary>
+    /// A source method that hands an owned page back through an out parameter: the caller's variable owns it from the
+    /// call on, or, for <c>bool TryTake(out Page? page)</c> branched on directly, on the outcome that hands it back.
+    /// </summary>
+    private void ReceiveOutPages(IMethodSymbol method, IInvocationOperation invocation)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter is not { RefKind: RefKind.Out } parameter || !_known.IsPage(parameter.Type) || OutTarget(argument.Value) is not { } target)
+            {
+                continue;
+            }
+
+            var handsBack = _known.Flow.OutOf(method, parameter.Ordinal, _graph);
+            if (handsBack == OutSummary.None || (handsBack != OutSummary.Owned && !ReferenceEquals(invocation, _branchCall)))
+            {
+                continue;
+            }
+
+            var id = Produce(argument, PageState.Owned, null);
+            AssignVar(target, id, argument);
+            if (handsBack != OutSummary.Owned)
+            {
+                _conditionalEffects.Add(new ConditionalEffect(invocation, NoRefs, id[0], argument, handsBack == OutSummary.OwnedWhenTrue));
+            }
+        }
+    }
+
+    /// <summary>The method's own promise, <c>[NotNullWhen(true)] out Page? page</c>, of the outcome that hands the page back.</summary>
+    private static bool? NotNullWhen(IParameterSymbol parameter)
+    {
+        foreach (var attribute in parameter.GetAttributes())
+        {
+            if (attribute.AttributeClass is { Name: "NotNullWhenAttribute" } && attribute.ConstructorArguments.Length == 1
+                && attribute.ConstructorArguments[0].Value is bool when)
+            {
+                return when;
+            }
+        }
+
+        return null;
+    }
+
+    private static ISymbol? OutTarget(IOperation value) => value switch
+    {
+        ILocalReferenceOperation local => local.Local,
+        IDeclarationExpressionOperation { Expression: ILocalReferenceOperation local } => local.Local,
+        IParameterReferenceOperation parameter => parameter.Parameter,
+        _ => null,
+    };
 
     private static SmallSet<int> PageArgument(ImmutableArray<IArgumentOperation> arguments, SmallSet<int>[] refs) =>
         PageArgumentIndex(arguments) is var index and >= 0 ? refs[index] : NoRefs;
@@ -960,16 +1501,16 @@ internal sealed class PageFlowRun
     {
         foreach (var argument in arguments)
         {
+            if (argument.Parameter?.RefKind is RefKind.Out or RefKind.Ref && WrittenSymbol(argument.Value) is { } written)
+            {
+                Detach(written, argument);
+            }
+
             if (argument.Parameter?.RefKind == RefKind.Out)
             {
-                switch (argument.Value)
+                if (OutTarget(argument.Value) is { } target)
                 {
-                    case ILocalReferenceOperation local:
-                        _state.Vars[local.Local] = NoRefs;
-                        break;
-                    case IParameterReferenceOperation parameter:
-                        _state.Vars[parameter.Parameter] = NoRefs;
-                        break;
+                    _state.Vars[target] = NoRefs;
                 }
             }
         }
@@ -985,9 +1526,9 @@ internal sealed class PageFlowRun
                 continue;
             }
 
-            Use(refs[i], argument.Value);
             if (parameter.RefKind == RefKind.Ref || _known.TakesOwnership(parameter) || _known.StoresPages(method, instance))
             {
+                Use(refs[i], argument.Value);
                 HandOn(refs[i], at);
                 continue;
             }
@@ -995,10 +1536,28 @@ internal sealed class PageFlowRun
             switch (_known.Flow.Summary(method, parameter.Ordinal, _graph))
             {
                 case ParameterSummary.Consumes:
+                    Use(refs[i], argument.Value);
                     HandOn(refs[i], at);
                     break;
                 case ParameterSummary.Puts:
+                    // A put through a helper: a second one is a double put (PP0002), not also a use after put.
                     Release(refs[i], at, PageState.Put, null);
+                    break;
+                case ParameterSummary.ConsumesWhenTrue or ParameterSummary.ConsumesWhenFalse:
+                    Use(refs[i], argument.Value);
+                    if (ReferenceEquals(at, _branchCall))
+                    {
+                        _conditionalEffects.Add(new ConditionalEffect(at, refs[i], -1, at, _known.Flow.Summary(method, parameter.Ordinal, _graph) == ParameterSummary.ConsumesWhenTrue));
+                    }
+                    else
+                    {
+                        // The result is not branched on here: which outcome happened is beyond this analysis.
+                        HandOn(refs[i], at);
+                    }
+
+                    break;
+                default:
+                    Use(refs[i], argument.Value);
                     break;
             }
         }
@@ -1157,6 +1716,11 @@ internal sealed class PageFlowRun
 
     private (FlowState WhenTrue, FlowState WhenFalse) Refine(IOperation condition, FlowState state)
     {
+        if (_conditionalEffects.Count > 0 && BranchCall(condition, out var negated) is { } call)
+        {
+            return RefineOnResult(call, negated, state);
+        }
+
         if (!TryNullTest(condition, out var test, out var operand, out var trueNullness, out var falseNullness)
             || !_testedRefs.TryGetValue(test, out var refs)
             || !HasPages(refs))
@@ -1170,6 +1734,61 @@ internal sealed class PageFlowRun
         var key = VarKey(operand);
         Apply(whenTrue, refs, key, trueNullness);
         Apply(whenFalse, refs, key, falseNullness);
+        return (whenTrue, whenFalse);
+    }
+
+    /// <summary>The call a condition is, through conversions and <c>!</c>; <paramref name="negated"/> when an odd number of <c>!</c>.</summary>
+    private static IInvocationOperation? BranchCall(IOperation condition, out bool negated)
+    {
+        negated = false;
+        while (true)
+        {
+            switch (condition)
+            {
+                case IConversionOperation conversion:
+                    condition = conversion.Operand;
+                    break;
+                case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not:
+                    negated = !negated;
+                    condition = not.Operand;
+                    break;
+                case IInvocationOperation invocation:
+                    return invocation;
+                default:
+                    return null;
+            }
+        }
+    }
+
+    /// <summary>A branch on a conditional helper's result: each outcome gets the effects the helper has when it returns that.</summary>
+    private (FlowState WhenTrue, FlowState WhenFalse) RefineOnResult(IInvocationOperation call, bool negated, FlowState state)
+    {
+        var whenTrue = state.Clone();
+        var whenFalse = state.Clone();
+        var saved = _state;
+        foreach (var effect in _conditionalEffects)
+        {
+            if (!ReferenceEquals(effect.Call, call))
+            {
+                continue;
+            }
+
+            // Where the helper returns OnResult the effect happens; on the other outcome the page stays the caller's.
+            var happens = effect.OnResult != negated ? whenTrue : whenFalse;
+            var other = ReferenceEquals(happens, whenTrue) ? whenFalse : whenTrue;
+            if (effect.OutOrigin < 0)
+            {
+                _state = happens;
+                HandOn(effect.Refs, effect.Call);
+            }
+            else
+            {
+                happens.Pages[effect.OutOrigin] = SmallSet.Create(new PageFact(PageState.Owned, effect.At));
+                other.Pages[effect.OutOrigin] = SmallSet.Create(new PageFact(PageState.Null, effect.At));
+            }
+        }
+
+        _state = saved;
         return (whenTrue, whenFalse);
     }
 
@@ -1241,23 +1860,78 @@ internal sealed class PageFlowRun
         return id;
     }
 
-    private int ParameterOrigin(IParameterSymbol parameter)
+    private int ParameterOrigin(ISymbol parameter)
     {
         if (!_originByParameter.TryGetValue(parameter, out var id))
         {
             id = _origins.Count;
-            _origins.Add(new PageOrigin(id, null, parameter, parameter.Locations.FirstOrDefault() ?? Location.None) { Name = parameter.Name });
+            _origins.Add(new PageOrigin(id, null, parameter as IParameterSymbol, parameter.Locations.FirstOrDefault() ?? Location.None) { Name = parameter.Name });
             _originByParameter[parameter] = id;
         }
 
         return id;
     }
 
-    internal static string? SlotKey(IOperation slot) => slot switch
+    /// <summary>
+    /// Which slot an operation denotes: its text, and for every local or parameter its address is computed from, where
+    /// that variable is declared (two loops' <c>i</c> are two variables, so <c>_ring[i]</c> of each is another slot).
+    /// </summary>
+    internal static string? SlotKey(IOperation slot)
     {
-        IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation => Normalize(slot.Syntax.ToString()),
-        _ => null,
-    };
+        if (slot is not (IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation))
+        {
+            return null;
+        }
+
+        var key = Normalize(slot.Syntax.ToString());
+        foreach (var part in slot.Descendants())
+        {
+            var symbol = part switch
+            {
+                ILocalReferenceOperation local => (ISymbol)local.Local,
+                IParameterReferenceOperation parameter => parameter.Parameter,
+                _ => null,
+            };
+            if (symbol?.Locations.FirstOrDefault() is { } declared)
+            {
+                key += "|" + symbol.Name + "@" + declared.SourceSpan.Start;
+            }
+        }
+
+        return key;
+    }
+
+    /// <summary>The slot an operation denotes, a ref local bound to one included: it is keyed by the local, whose reads and writes are the slot's.</summary>
+    private string? SlotKeyOf(IOperation slot) =>
+        slot is ILocalReferenceOperation { Local: { IsRef: true } local } && _refSlots.ContainsKey(local)
+            ? "ref " + local.Name + "@" + (local.Locations.FirstOrDefault()?.SourceSpan.Start ?? 0)
+            : SlotKey(slot);
+
+    /// <summary>The variables and fields a slot's address is computed from (not the slot's own field).</summary>
+    private static ImmutableArray<ISymbol> SlotSymbols(IOperation slot)
+    {
+        var builder = ImmutableArray.CreateBuilder<ISymbol>();
+        foreach (var child in slot.ChildOperations)
+        {
+            foreach (var part in child.DescendantsAndSelf())
+            {
+                switch (part)
+                {
+                    case ILocalReferenceOperation local:
+                        builder.Add(local.Local);
+                        break;
+                    case IParameterReferenceOperation parameter:
+                        builder.Add(parameter.Parameter);
+                        break;
+                    case IFieldReferenceOperation field:
+                        builder.Add(field.Field);
+                        break;
+                }
+            }
+        }
+
+        return builder.ToImmutable();
+    }
 
     internal static string Normalize(string text)
     {
@@ -1279,6 +1953,7 @@ internal sealed class PageFlowRun
             var taken = branch.IsConditionalSuccessor == (source.ConditionKind == ControlFlowConditionKind.WhenTrue);
             if (condition.Syntax.FirstAncestorOrSelf<IfStatementSyntax>() is { } ifStatement
                 && ifStatement.Condition.Span.Contains(condition.Syntax.Span)
+                && (taken ^= NegatedWithin(condition.Syntax, ifStatement.Condition)) is var _
                 && ExitStatement(taken ? ifStatement.Statement : ifStatement.Else?.Statement) is { } exit)
             {
                 return exit.GetLocation();
@@ -1288,6 +1963,18 @@ internal sealed class PageFlowRun
         }
 
         return NextExitStatement(source)?.GetLocation() ?? BodyEnd();
+    }
+
+    /// <summary>The graph folds a <c>!</c> into the branch's sense: an odd number of them between the tested value and the if's condition flips it.</summary>
+    private static bool NegatedWithin(SyntaxNode tested, SyntaxNode condition)
+    {
+        var negated = false;
+        for (var node = tested; node != condition && node.Parent is { } parent; node = parent)
+        {
+            negated ^= parent.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.LogicalNotExpression);
+        }
+
+        return negated;
     }
 
     private Location ThrowLocation(BasicBlock source)
@@ -1341,6 +2028,32 @@ internal sealed class PageFlowRun
             _ => null,
         };
         return body?.CloseBraceToken.GetLocation() ?? syntax.GetLocation();
+    }
+
+    /// <summary>
+    /// One effect of a call whose result a branch tests: hand <see cref="Refs"/> on (a conditional consumer), or give
+    /// the out page <see cref="OutOrigin"/> to the caller, on the outcome <see cref="OnResult"/>.
+    /// </summary>
+    private readonly struct ConditionalEffect
+    {
+        public ConditionalEffect(IOperation call, SmallSet<int> refs, int outOrigin, IOperation at, bool onResult)
+        {
+            Call = call;
+            Refs = refs;
+            OutOrigin = outOrigin;
+            At = at;
+            OnResult = onResult;
+        }
+
+        public IOperation Call { get; }
+
+        public SmallSet<int> Refs { get; }
+
+        public int OutOrigin { get; }
+
+        public IOperation At { get; }
+
+        public bool OnResult { get; }
     }
 
     private sealed class BudgetExceededException : Exception

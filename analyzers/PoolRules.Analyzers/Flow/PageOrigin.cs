@@ -30,6 +30,12 @@ internal sealed class PageOrigin
     /// <summary>For a page read out of a field or array slot: the slot, so that clearing it transfers ownership.</summary>
     public string? SlotKey { get; set; }
 
+    /// <summary>
+    /// For a slot read: the locals, parameters and fields the slot's address is computed from (the array, its index,
+    /// the object a field is read from). Writing one of them between the read and a clear makes it another slot.
+    /// </summary>
+    public System.Collections.Immutable.ImmutableArray<ISymbol> SlotSymbols { get; set; }
+
     /// <summary>For an allocation: the pool it came from, when that is a known local, parameter, field or property.</summary>
     public PoolKey? Pool { get; set; }
 

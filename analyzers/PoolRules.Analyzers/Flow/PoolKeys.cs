@@ -22,8 +22,15 @@ internal static class PoolKeys
                 return new PoolKey("P:" + parameter.Parameter.Name, parameter.Parameter.Name);
             case IFieldReferenceOperation field:
                 return new PoolKey("F:" + known.Flow.DisplayOf(field.Field) + "@" + InstanceKey(field.Instance), receiver.Syntax.ToString());
+            case IPropertyReferenceOperation { Arguments.IsEmpty: true } property when known.IsPage(property.Property.ContainingType):
+                // `page.Pool` is the pool that accounts for the page: a put through it never goes to another pool.
+                return null;
             case IPropertyReferenceOperation { Arguments.IsEmpty: true } property:
-                return new PoolKey("M:" + known.Flow.DisplayOf(property.Property) + "@" + InstanceKey(property.Instance), receiver.Syntax.ToString());
+                // A property that returns a pool field (`PagePool Pool => _pool;`) is that field.
+                var key = known.Flow.BackingField(property.Property) is { } backing
+                    ? "F:" + known.Flow.DisplayOf(backing)
+                    : "M:" + known.Flow.DisplayOf(property.Property);
+                return new PoolKey(key + "@" + InstanceKey(property.Instance), receiver.Syntax.ToString());
             case ILocalReferenceOperation local:
                 // `var pool = _pools[q];` style aliases: a local initialised from a named pool is that pool.
                 var initializer = (local.Local.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax() as VariableDeclaratorSyntax)?.Initializer?.Value;

@@ -17,7 +17,7 @@ using Microsoft.CodeAnalysis.Operations;
 namespace PoolRules.Benchmarks.Analyzers;
 
 /// <summary>
-/// <c>dotnet run -c Release --project tests/PoolRules.Benchmarks -- analyzer-vs-ca2000 [scales] [--runs N] [--sequential] [--cold]</c>: PoolRules'
+/// <c>dotnet run -c Release --project tests/PoolRules.Benchmarks -- analyzer-vs-ca2000 [scales] [--runs N] [--sequential] [--cold] [--leak-heavy]</c>: PoolRules'
 /// analyzers on the page flavour of the generated driver code base against CA2000 (Microsoft.CodeAnalysis.NetAnalyzers)
 /// on its IDisposable twin, in one process, each size measured as the median of several interleaved runs: analyzer
 /// time as <c>-p:ReportAnalyzer=true</c> reports it, compile+emit time, both ratios, the growth from one size to the
@@ -43,9 +43,14 @@ public static class DisposalComparisonReport
         var runs = 5;
         var concurrent = true;
         var cold = false;
+        var leakHeavy = false;
         for (var i = 0; i < args.Length; i++)
         {
-            if (args[i] == "--sequential")
+            if (args[i] == "--leak-heavy")
+            {
+                leakHeavy = true;
+            }
+            else if (args[i] == "--sequential")
             {
                 concurrent = false;
             }
@@ -72,7 +77,7 @@ public static class DisposalComparisonReport
         var floor = ImmutableArray.Create<DiagnosticAnalyzer>(new ControlFlowGraphFloorAnalyzer());
         var options = new DictionaryOptions(Ca2000Options);
         var report = new StringBuilder();
-        report.AppendLine($"PoolRules analyzers (page flavour) vs {ca2000[0].GetType().Name} from Microsoft.CodeAnalysis.NetAnalyzers (IDisposable flavour); median of {runs} runs; times as ReportAnalyzer reports them, {(concurrent ? "concurrent" : "sequential")} analysis, {(cold ? "on a fresh compilation" : "on the compilation just emitted, as in a build")}, {(System.Runtime.GCSettings.IsServerGC ? "server GC (as the compiler server)" : "workstation GC")}");
+        report.AppendLine($"PoolRules analyzers (page flavour{(leakHeavy ? ", every method two leaks" : "")}) vs {ca2000[0].GetType().Name} from Microsoft.CodeAnalysis.NetAnalyzers (IDisposable flavour); median of {runs} runs; times as ReportAnalyzer reports them, {(concurrent ? "concurrent" : "sequential")} analysis, {(cold ? "on a fresh compilation" : "on the compilation just emitted, as in a build")}, {(System.Runtime.GCSettings.IsServerGC ? "server GC (as the compiler server)" : "workstation GC")}");
         report.AppendLine();
         report.AppendLine("| scale | lines | compile+emit ms | PoolRules ms | PoolRules min–max ms | CA2000 ms | CFG floor ms | PoolRules / CA2000 | PoolRules / compile | CA2000 / compile | PP0001 found / seeded | CA2000 found / seeded | other PP | AD0001 |");
         report.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
@@ -91,8 +96,8 @@ public static class DisposalComparisonReport
 
         foreach (var scale in scales)
         {
-            var pages = DriverCodeGenerator.Generate(scale, CodeFlavor.Pages);
-            var disposables = DriverCodeGenerator.Generate(scale, CodeFlavor.Disposables);
+            var pages = DriverCodeGenerator.Generate(scale, CodeFlavor.Pages, leakHeavy);
+            var disposables = DriverCodeGenerator.Generate(scale, CodeFlavor.Disposables, leakHeavy);
             var compile = new List<double>();
             var poolRules = new List<double>();
             var disposal = new List<double>();

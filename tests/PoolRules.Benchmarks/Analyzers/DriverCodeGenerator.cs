@@ -16,8 +16,12 @@ public static class DriverCodeGenerator
     /// <summary>Method shapes per generated class; every <see cref="Shapes"/>-th method of a file is a seeded leak.</summary>
     public const int Shapes = 10;
 
-    /// <summary>Files of about 235 lines, 100 per <paramref name="scale"/>: scale 1 is about 23.5k lines and 1,100 methods.</summary>
-    public static GeneratedCodeBase Generate(int scale, CodeFlavor flavor)
+    /// <summary>
+    /// Files of about 235 lines, 100 per <paramref name="scale"/>: scale 1 is about 23.5k lines and 1,100 methods.
+    /// <paramref name="leakHeavy"/> makes every method leak twice instead (an early return that forgets one page and a
+    /// break out of a loop that forgets another): the code base a team meets the day it installs the analyzers.
+    /// </summary>
+    public static GeneratedCodeBase Generate(int scale, CodeFlavor flavor, bool leakHeavy = false)
     {
         if (scale < 1)
         {
@@ -38,7 +42,17 @@ public static class DriverCodeGenerator
             for (var m = 0; m < Shapes; m++)
             {
                 var shape = (c + m) % Shapes;
-                text.AppendLine(Method(shape, m, flavor));
+                if (leakHeavy)
+                {
+                    var leaky = LeakyShape.Replace("$N", m.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    text.AppendLine(flavor == CodeFlavor.Pages ? leaky : ToDisposable(leaky));
+                    seeded += 2;
+                }
+                else
+                {
+                    text.AppendLine(Method(shape, m, flavor));
+                }
+
                 methods++;
             }
 
@@ -104,6 +118,7 @@ public static class DriverCodeGenerator
         .Replace("_pool.AllocFrag(256, out var offset)", "new Buffer(256)")
         .Replace("_pool.RecycleDirect(page)", "page.Dispose()")
         .Replace("_pool.PutFullPage(page, allowDirect: false)", "page.Dispose()")
+        .Replace("_pool.PutFullPage(head, allowDirect: false)", "head.Dispose()")
         .Replace("_pool.PutPage(page, -1, allowDirect: false)", "page.Dispose()")
         .Replace("_pool.ReleasePage(page);", "")
         .Replace("page.Put()", "page.Dispose()")
@@ -146,6 +161,44 @@ public static class DriverCodeGenerator
             private readonly Buffer?[] _ring = new Buffer?[256];
             private readonly Stack _stack = new();
             private Buffer? _held;
+        """;
+
+    // Two leaks: the head page on the early return, the loop's page on the break.
+    private const string LeakyShape = """
+            public int Leaky$N(int budget, int[] verdicts)
+            {
+                var head = _pool.DevAllocPages();
+                if (head is null)
+                {
+                    return 0;
+                }
+
+                if (verdicts.Length == 0)
+                {
+                    return -1;
+                }
+
+                var done = 0;
+                while (done < budget)
+                {
+                    var page = _pool.DevAllocPages();
+                    if (page is null)
+                    {
+                        break;
+                    }
+
+                    if (verdicts[done % verdicts.Length] < 0)
+                    {
+                        break;
+                    }
+
+                    _pool.PutFullPage(page, allowDirect: false);
+                    done++;
+                }
+
+                _pool.PutFullPage(head, allowDirect: false);
+                return done;
+            }
         """;
 
     private const string PollShape = """
