@@ -181,7 +181,7 @@ public class PP0006PoolParamsCodeFixTests
                 });
             }
             """;
-        return Verify.FixAsync(source, fixedSource, iterations: 2);
+        return Verify.FixAsync(source, fixedSource, equivalenceKey: EquivalenceKeys.AddDmaMapAndMaxLength);
     }
 
     [Fact]

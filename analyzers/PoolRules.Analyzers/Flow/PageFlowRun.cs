@@ -1019,6 +1019,11 @@ internal sealed class PageFlowRun
 
     private void Release(SmallSet<int> refs, IOperation at, PageState now, IOperation? pool)
     {
+        if (Reporting && refs.Any(id => id == FlowState.NullRef || (id >= 0 && _state.Facts(id).Any(f => f.State is PageState.Null or PageState.NotAllocated))))
+        {
+            _result!.MaybeNullPuts.Add(at.Syntax.GetLocation());
+        }
+
         foreach (var id in refs)
         {
             if (id < 0)
