@@ -80,6 +80,8 @@ internal static class FixVerifier
     // while the user looks at the light bulb or Fix All walks a document.
     private static readonly ConditionalWeakTable<Compilation, ConcurrentDictionary<SyntaxTree, Task<ImmutableArray<Diagnostic>>>> Before = new();
 
+    internal static Action<string>? Trace { get; set; }
+
     /// <summary>The PoolRules diagnostics of one tree, as the rules report them (for Fix All, which re-reads them after each fix).</summary>
     public static async Task<ImmutableArray<Diagnostic>> PoolRulesDiagnosticsAsync(Document document, CancellationToken cancellationToken)
     {
@@ -169,25 +171,29 @@ internal static class FixVerifier
             }
         }
 
+        Trace?.Invoke($"verify {fixing.Id}: {string.Join("; ", problems)}");
         return new FixCheck(problems.ToImmutable(), newRoot, maybeNull.ToImmutable());
     }
 
     private static void Unexpected(IEnumerable<Diagnostic> before, IEnumerable<Diagnostic> after, TextMap map, ImmutableArray<FixProblem>.Builder problems)
     {
-        var expected = new Dictionary<(string, TextSpan), int>();
+        // A finding is the same one when its id, place and related places (a leak's exits, a double put's first
+        // put) are: a leak that gained an exit is a new finding. One whose place the edit touched has no place
+        // after it, so one reported there again is new.
+        var expected = new Dictionary<string, int>();
         foreach (var diagnostic in before)
         {
-            // A finding inside edited text has no place after the edit; one reported there again is new.
-            if (map.Map(diagnostic.Location.SourceSpan) is { } span)
+            var spans = new[] { diagnostic.Location }.Concat(diagnostic.AdditionalLocations).Select(l => l.SourceTree == diagnostic.Location.SourceTree ? map.Map(l.SourceSpan) : l.SourceSpan).ToList();
+            if (spans.All(s => s is not null))
             {
-                var key = (diagnostic.Id, span);
+                var key = Key(diagnostic.Id, spans.Select(s => s!.Value));
                 expected[key] = expected.TryGetValue(key, out var n) ? n + 1 : 1;
             }
         }
 
         foreach (var diagnostic in after)
         {
-            var key = (diagnostic.Id, diagnostic.Location.SourceSpan);
+            var key = Key(diagnostic.Id, new[] { diagnostic.Location }.Concat(diagnostic.AdditionalLocations).Select(l => l.SourceSpan));
             if (expected.TryGetValue(key, out var n) && n > 0)
             {
                 expected[key] = n - 1;
@@ -198,6 +204,8 @@ internal static class FixVerifier
             }
         }
     }
+
+    private static string Key(string id, IEnumerable<TextSpan> spans) => id + ":" + string.Join(",", spans);
 
     private static bool IsWarningOrError(Diagnostic diagnostic) =>
         diagnostic.Severity is DiagnosticSeverity.Warning or DiagnosticSeverity.Error && !diagnostic.IsSuppressed;

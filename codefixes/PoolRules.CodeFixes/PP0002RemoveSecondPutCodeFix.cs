@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using System.Composition;
 using System.Threading;
 using System.Threading.Tasks;
@@ -61,7 +62,20 @@ public sealed class PP0002RemoveSecondPutCodeFix : CodeFixProvider
     private static async Task<Document?> RemoveAsync(Document document, ExpressionStatementSyntax statement, CancellationToken cancellationToken)
     {
         var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
-        if (statement.Parent is BlockSyntax or SwitchSectionSyntax or GlobalStatementSyntax)
+        if (statement.Parent is BlockSyntax { Statements.Count: 1, Parent: IfStatementSyntax { Else: null } branch } && IsPure(branch.Condition)
+            && branch.Parent is BlockSyntax or SwitchSectionSyntax)
+        {
+            // An if that only put the page has nothing left to do once the put goes; a condition without side
+            // effects can go with it.
+            editor.RemoveNode(branch, SyntaxRemoveOptions.KeepUnbalancedDirectives);
+            if (branch.Parent is BlockSyntax block && block.Statements.IndexOf(branch) == 0 && block.Statements.Count > 1)
+            {
+                // The blank line that separated the if from what follows would now open the block.
+                var next = block.Statements[1];
+                editor.ReplaceNode(next, next.WithLeadingTrivia(next.GetLeadingTrivia().SkipWhile(t => t.IsKind(SyntaxKind.EndOfLineTrivia) || (t.IsKind(SyntaxKind.WhitespaceTrivia) && t != next.GetLeadingTrivia().Last()))));
+            }
+        }
+        else if (statement.Parent is BlockSyntax or SwitchSectionSyntax or GlobalStatementSyntax)
         {
             // The statement's own lines go with it (its indentation, comments about it, its end of line); the
             // neighbours keep theirs.
@@ -75,4 +89,18 @@ public sealed class PP0002RemoveSecondPutCodeFix : CodeFixProvider
 
         return editor.GetChangedDocument();
     }
+
+    // Names, literals and operators on them: reading them again or not at all changes nothing.
+    private static bool IsPure(ExpressionSyntax condition) => condition switch
+    {
+        IdentifierNameSyntax or LiteralExpressionSyntax or ThisExpressionSyntax => true,
+        ParenthesizedExpressionSyntax parenthesized => IsPure(parenthesized.Expression),
+        PrefixUnaryExpressionSyntax unary when unary.IsKind(SyntaxKind.LogicalNotExpression) => IsPure(unary.Operand),
+        MemberAccessExpressionSyntax member => IsPure(member.Expression),
+        BinaryExpressionSyntax binary => binary.Kind() is SyntaxKind.LogicalAndExpression or SyntaxKind.LogicalOrExpression
+            or SyntaxKind.EqualsExpression or SyntaxKind.NotEqualsExpression or SyntaxKind.LessThanExpression or SyntaxKind.LessThanOrEqualExpression
+            or SyntaxKind.GreaterThanExpression or SyntaxKind.GreaterThanOrEqualExpression
+            && IsPure(binary.Left) && IsPure(binary.Right),
+        _ => false,
+    };
 }
