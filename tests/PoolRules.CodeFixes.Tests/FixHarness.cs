@@ -89,9 +89,36 @@ public static class FixHarness
         return (await ActionsAsync(document, diagnostic)).Select(a => a.Title).ToArray();
     }
 
+    /// <summary>Fix All as <c>dotnet format analyzers</c> asks for it: the given equivalence key (null when the first diagnostic it saw had no fix).</summary>
+    public static async Task<CodeAction?> FixAllAsync(Document document, CodeFixProvider provider, FixAllScope scope, string? equivalenceKey)
+    {
+        var context = new FixAllContext(document, provider, scope, equivalenceKey, provider.FixableDiagnosticIds, new AnalyzerDiagnostics(), CancellationToken.None);
+        return await provider.GetFixAllProvider()!.GetFixAsync(context);
+    }
+
     public static async Task<Document> ApplyAsync(Document document, CodeAction action)
     {
         var operations = await action.GetOperationsAsync(CancellationToken.None);
         return operations.OfType<ApplyChangesOperation>().Single().ChangedSolution.GetDocument(document.Id)!;
+    }
+
+    private sealed class AnalyzerDiagnostics : FixAllContext.DiagnosticProvider
+    {
+        public override async Task<IEnumerable<Diagnostic>> GetDocumentDiagnosticsAsync(Document document, CancellationToken cancellationToken) =>
+            (await DiagnosticsAsync(document)).Where(d => d.Id.StartsWith("PP", System.StringComparison.Ordinal));
+
+        public override async Task<IEnumerable<Diagnostic>> GetAllDiagnosticsAsync(Project project, CancellationToken cancellationToken)
+        {
+            var all = new List<Diagnostic>();
+            foreach (var document in project.Documents)
+            {
+                all.AddRange(await GetDocumentDiagnosticsAsync(document, cancellationToken));
+            }
+
+            return all;
+        }
+
+        public override Task<IEnumerable<Diagnostic>> GetProjectDiagnosticsAsync(Project project, CancellationToken cancellationToken) =>
+            Task.FromResult(Enumerable.Empty<Diagnostic>());
     }
 }
