@@ -30,34 +30,40 @@ public sealed class PP0002RemoveSecondPutCodeFix : CodeFixProvider
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
         var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        if (root is null)
+        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null || model is null)
         {
             return;
         }
 
         foreach (var diagnostic in context.Diagnostics)
         {
-            await VerifiedFixes.RegisterFirstAsync(context, diagnostic, EquivalenceKeys.RemoveSecondPut, Candidates(context.Document, root, diagnostic, context.CancellationToken)).ConfigureAwait(false);
+            await VerifiedFixes.RegisterFirstAsync(context, diagnostic, EquivalenceKeys.RemoveSecondPut, Candidates(context.Document, root, model, diagnostic, context.CancellationToken)).ConfigureAwait(false);
         }
     }
 
-    private static IEnumerable<(string, Func<Task<Document?>>)> Candidates(Document document, SyntaxNode root, Diagnostic diagnostic, CancellationToken cancellationToken)
+    private static IEnumerable<(string, Func<Task<Document?>>)> Candidates(Document document, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
     {
-        if (Statement(root, diagnostic.Location) is { } second)
+        if (Statement(root, model, diagnostic.Location, cancellationToken) is { } second)
         {
             yield return ("Remove the second put", () => RemoveAsync(document, second, cancellationToken));
         }
 
         if (diagnostic.AdditionalLocations.Count > 0 && diagnostic.AdditionalLocations[0].SourceTree == root.SyntaxTree
-            && Statement(root, diagnostic.AdditionalLocations[0]) is { } first)
+            && Statement(root, model, diagnostic.AdditionalLocations[0], cancellationToken) is { } first)
         {
             yield return ("Remove the first put, which not every path reaches", () => RemoveAsync(document, first, cancellationToken));
         }
     }
 
-    // Only a call that is a statement of its own can go without changing what the code computes.
-    private static ExpressionStatementSyntax? Statement(SyntaxNode root, Location location) =>
-        root.FindNode(location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<InvocationExpressionSyntax>()?.Parent as ExpressionStatementSyntax;
+    // Only a give-back of its own (a pool's put or release, the page's Put()) that is a statement of its own can go
+    // without changing what else the code does; a helper that puts its argument does more than that.
+    private static ExpressionStatementSyntax? Statement(SyntaxNode root, SemanticModel model, Location location, CancellationToken cancellationToken) =>
+        root.FindNode(location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<InvocationExpressionSyntax>() is { Parent: ExpressionStatementSyntax statement } call
+        && model.GetSymbolInfo(call, cancellationToken).Symbol is IMethodSymbol { ContainingType: { ContainingNamespace.Name: "Runtime", Name: var type } } method
+        && ((type == "PagePool" && method.Name is "PutPage" or "PutFullPage" or "RecycleDirect" or "ReleasePage") || (type == "Page" && method.Name == "Put"))
+            ? statement
+            : null;
 
     private static async Task<Document?> RemoveAsync(Document document, ExpressionStatementSyntax statement, CancellationToken cancellationToken)
     {

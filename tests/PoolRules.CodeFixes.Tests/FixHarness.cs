@@ -37,7 +37,9 @@ public static class FixHarness
         new PP0008PutToOwningPoolCodeFix());
 
     /// <summary>One project of C# files (names and texts), compiled as a library with nullable warnings on.</summary>
-    public static Project Project(params (string Name, string Text)[] files)
+    public static Project Project(params (string Name, string Text)[] files) => Project(OutputKind.DynamicallyLinkedLibrary, files);
+
+    public static Project Project(OutputKind kind, params (string Name, string Text)[] files)
     {
         var workspace = new AdhocWorkspace();
         var references = Net80.References.All.Append(MetadataReference.CreateFromFile(typeof(PoolRules.Runtime.PagePool).Assembly.Location));
@@ -47,7 +49,7 @@ public static class FixHarness
             "Corpus",
             "Corpus",
             LanguageNames.CSharp,
-            compilationOptions: new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true),
+            compilationOptions: new CSharpCompilationOptions(kind, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true),
             parseOptions: new CSharpParseOptions(LanguageVersion.Latest),
             metadataReferences: references));
         foreach (var (name, text) in files)
