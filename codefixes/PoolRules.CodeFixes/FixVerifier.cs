@@ -61,8 +61,9 @@ internal sealed class FixCheck
 /// <summary>
 /// Proves a candidate fix before it is offered (issue #16): the edited document must leave the fixed diagnostic gone,
 /// bring no PoolRules diagnostic that was not there before anywhere in the document (a helper's new summary can
-/// move a finding into its callers), no new compiler error or warning (nullable ones included) in the members it
-/// touches, and no put the engine says may see a null page in the code it inserted.
+/// move a finding into its callers), no new compiler error or warning (nullable ones included), and no put the engine
+/// says may see a null page in the code it inserted. Findings before and after are matched by what they point at
+/// (see <see cref="Key"/>), not by position, which every edit moves.
 /// </summary>
 internal static class FixVerifier
 {
@@ -123,39 +124,29 @@ internal static class FixVerifier
             return FixCheck.Unverifiable;
         }
 
-        var map = new TextMap(changes);
         var problems = ImmutableArray.CreateBuilder<FixProblem>();
 
         // PoolRules findings: each one after the fix must be one that was there before, other than the one fixed.
         var before = await Cached(oldCompilation, oldRoot.SyntaxTree, original.Project.AnalyzerOptions, cancellationToken).ConfigureAwait(false);
         var after = await Cached(newCompilation, newRoot.SyntaxTree, changed.Project.AnalyzerOptions, cancellationToken).ConfigureAwait(false);
-        var fixedKey = (fixing.Id, fixing.Location.SourceSpan);
-        Unexpected(before.Where(d => (d.Id, d.Location.SourceSpan) != fixedKey), after, map, problems);
+        Unexpected(oldRoot, before, fixing, newRoot, after, problems);
 
-        // Compiler findings in the members the fix touches.
-        var oldMembers = new List<SyntaxNode>();
-        AddMember(oldRoot, fixing.Location.SourceSpan.Start, oldMembers);
-        foreach (var change in changes)
-        {
-            AddMember(oldRoot, change.Span.Start, oldMembers);
-        }
-
-        var newMembers = new List<SyntaxNode>();
-        foreach (var member in oldMembers)
-        {
-            AddMember(newRoot, map.Start(member.SpanStart), newMembers);
-        }
-
-        var oldCompiler = oldMembers.SelectMany(m => oldModel.GetDiagnostics(m.Span, cancellationToken)).Where(IsWarningOrError).Distinct();
-        var newCompiler = newMembers.SelectMany(m => newModel.GetDiagnostics(m.Span, cancellationToken)).Where(IsWarningOrError).Distinct();
-        Unexpected(oldCompiler, newCompiler, map, problems);
+        // Compiler findings: none new, nullable warnings included.
+        Unexpected(oldRoot, oldModel.GetDiagnostics(null, cancellationToken).Where(IsWarningOrError), null, newRoot, newModel.GetDiagnostics(null, cancellationToken).Where(IsWarningOrError), problems);
 
         // Puts the fix inserted where the engine says the page may be null.
-        var inserted = map.NewSpans();
+        var inserted = Inserted(changes);
+        var members = new List<SyntaxNode>();
+        foreach (var span in inserted)
+        {
+            AddMember(newRoot, span.Start, members);
+            AddMember(newRoot, span.End, members);
+        }
+
         var maybeNull = ImmutableArray.CreateBuilder<TextSpan>();
         if (KnownSymbols.For(newCompilation) is { } known)
         {
-            foreach (var member in newMembers)
+            foreach (var member in members)
             {
                 foreach (var put in MaybeNullPuts(known, newModel, member, cancellationToken).Distinct())
                 {
@@ -175,25 +166,23 @@ internal static class FixVerifier
         return new FixCheck(problems.ToImmutable(), newRoot, maybeNull.ToImmutable());
     }
 
-    private static void Unexpected(IEnumerable<Diagnostic> before, IEnumerable<Diagnostic> after, TextMap map, ImmutableArray<FixProblem>.Builder problems)
+    private static void Unexpected(SyntaxNode oldRoot, IEnumerable<Diagnostic> before, Diagnostic? fixing, SyntaxNode newRoot, IEnumerable<Diagnostic> after, ImmutableArray<FixProblem>.Builder problems)
     {
-        // A finding is the same one when its id, place and related places (a leak's exits, a double put's first
-        // put) are: a leak that gained an exit is a new finding. One whose place the edit touched has no place
-        // after it, so one reported there again is new.
         var expected = new Dictionary<string, int>();
         foreach (var diagnostic in before)
         {
-            var spans = new[] { diagnostic.Location }.Concat(diagnostic.AdditionalLocations).Select(l => l.SourceTree == diagnostic.Location.SourceTree ? map.Map(l.SourceSpan) : l.SourceSpan).ToList();
-            if (spans.All(s => s is not null))
-            {
-                var key = Key(diagnostic.Id, spans.Select(s => s!.Value));
-                expected[key] = expected.TryGetValue(key, out var n) ? n + 1 : 1;
-            }
+            var key = Key(oldRoot, diagnostic);
+            expected[key] = expected.TryGetValue(key, out var n) ? n + 1 : 1;
+        }
+
+        if (fixing is not null && expected.TryGetValue(Key(oldRoot, fixing), out var count))
+        {
+            expected[Key(oldRoot, fixing)] = count - 1;
         }
 
         foreach (var diagnostic in after)
         {
-            var key = Key(diagnostic.Id, new[] { diagnostic.Location }.Concat(diagnostic.AdditionalLocations).Select(l => l.SourceSpan));
+            var key = Key(newRoot, diagnostic);
             if (expected.TryGetValue(key, out var n) && n > 0)
             {
                 expected[key] = n - 1;
@@ -205,7 +194,68 @@ internal static class FixVerifier
         }
     }
 
-    private static string Key(string id, IEnumerable<TextSpan> spans) => id + ":" + string.Join(",", spans);
+    // A finding is the same one before and after an edit when its id, its member, the code it points at and the
+    // code of its related places (a leak's exits, a double put's first put) are; text moves with an edit where
+    // positions do not. A leak that gained an exit, or a finding on code the edit rewrote, is new.
+    private static string Key(SyntaxNode root, Diagnostic diagnostic)
+    {
+        var key = new System.Text.StringBuilder(diagnostic.Id).Append('|').Append(MemberName(root, diagnostic.Location)).Append('|').Append(Text(root, diagnostic.Location));
+        foreach (var related in diagnostic.AdditionalLocations)
+        {
+            key.Append('|').Append(Text(root, related));
+        }
+
+        if (!diagnostic.Id.StartsWith("PP", StringComparison.Ordinal))
+        {
+            // The compiler's messages name what is wrong without saying where.
+            key.Append('|').Append(diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return key.ToString();
+    }
+
+    private static string Text(SyntaxNode root, Location location)
+    {
+        if (location.SourceTree != root.SyntaxTree || location.SourceSpan.End > root.FullSpan.End)
+        {
+            return location.ToString();
+        }
+
+        return string.Join(" ", root.SyntaxTree.GetText().ToString(location.SourceSpan).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    private static string MemberName(SyntaxNode root, Location location)
+    {
+        if (location.SourceTree != root.SyntaxTree || location.SourceSpan.Start > root.FullSpan.End)
+        {
+            return "";
+        }
+
+        var member = root.FindToken(location.SourceSpan.Start).Parent?.FirstAncestorOrSelf<MemberDeclarationSyntax>(m => m is not (BaseNamespaceDeclarationSyntax));
+        return member switch
+        {
+            BaseMethodDeclarationSyntax method => method.Kind() + " " + (method is MethodDeclarationSyntax m ? m.Identifier.ValueText : "") + method.ParameterList,
+            BasePropertyDeclarationSyntax property => property.Kind() + " " + (property is PropertyDeclarationSyntax p ? p.Identifier.ValueText : ""),
+            BaseFieldDeclarationSyntax field => "field " + string.Join(",", field.Declaration.Variables.Select(v => v.Identifier.ValueText)),
+            BaseTypeDeclarationSyntax type => type.Kind() + " " + type.Identifier.ValueText,
+            null => "",
+            _ => member.Kind().ToString(),
+        };
+    }
+
+    // Where the changed text is, in the changed document.
+    private static List<TextSpan> Inserted(List<TextChange> changes)
+    {
+        var spans = new List<TextSpan>();
+        var delta = 0;
+        foreach (var change in changes)
+        {
+            spans.Add(new TextSpan(change.Span.Start + delta, change.NewText!.Length));
+            delta += change.NewText.Length - change.Span.Length;
+        }
+
+        return spans;
+    }
 
     private static bool IsWarningOrError(Diagnostic diagnostic) =>
         diagnostic.Severity is DiagnosticSeverity.Warning or DiagnosticSeverity.Error && !diagnostic.IsSuppressed;
@@ -263,60 +313,5 @@ internal static class FixVerifier
         var model = compilation.GetSemanticModel(tree);
         var diagnostics = await withAnalyzers.GetAnalyzerSemanticDiagnosticsAsync(model, filterSpan: null, cancellationToken).ConfigureAwait(false);
         return diagnostics.Where(d => !d.IsSuppressed).ToImmutableArray();
-    }
-
-    /// <summary>Maps spans of the original text into the changed text through the edit's text changes.</summary>
-    private sealed class TextMap
-    {
-        private readonly List<TextChange> _changes;
-
-        public TextMap(List<TextChange> changes) => _changes = changes;
-
-        /// <summary>Where text at <paramref name="position"/> moved; text inserted right at it goes before it.</summary>
-        public int Start(int position)
-        {
-            var delta = 0;
-            foreach (var change in _changes)
-            {
-                if (change.Span.End <= position)
-                {
-                    delta += change.NewText!.Length - change.Span.Length;
-                }
-            }
-
-            return position + delta;
-        }
-
-        /// <summary>The span after the edit; null when the edit touched it.</summary>
-        public TextSpan? Map(TextSpan span)
-        {
-            foreach (var change in _changes)
-            {
-                var touches = change.Span.Length == 0
-                    ? change.Span.Start > span.Start && change.Span.Start < span.End
-                    : change.Span.OverlapsWith(span) || (span.Length == 0 && change.Span.Contains(span.Start));
-                if (touches)
-                {
-                    return null;
-                }
-            }
-
-            var start = Start(span.Start);
-            return new TextSpan(start, span.Length);
-        }
-
-        /// <summary>The inserted or replacing text of every change, in the changed document.</summary>
-        public List<TextSpan> NewSpans()
-        {
-            var spans = new List<TextSpan>();
-            var delta = 0;
-            foreach (var change in _changes)
-            {
-                spans.Add(new TextSpan(change.Span.Start + delta, change.NewText!.Length));
-                delta += change.NewText.Length - change.Span.Length;
-            }
-
-            return spans;
-        }
     }
 }
