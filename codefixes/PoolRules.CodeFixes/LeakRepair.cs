@@ -55,6 +55,9 @@ internal sealed class LeakRepair
 
         // As the last statement of a block: the end of the method body, or of the loop body that declares the page.
         AtEnd,
+
+        // A return whose value reads the page: the value goes into a local first, then the put, then the return.
+        ReturnThroughTemp,
     }
 
     private enum Mode
@@ -101,7 +104,16 @@ internal sealed class LeakRepair
 
             foreach (var (anchor, kind) in Sites(root, exit, page))
             {
+                if (kind == InsertKind.ReturnThroughTemp && Temp((ReturnStatementSyntax)anchor, model, cancellationToken) is not { } temp)
+                {
+                    continue;
+                }
+
                 Add(sites, anchor, kind);
+                if (kind == InsertKind.ReturnThroughTemp)
+                {
+                    sites[sites.Count - 1].Temp = Temp((ReturnStatementSyntax)anchor, model, cancellationToken);
+                }
             }
         }
 
@@ -114,6 +126,24 @@ internal sealed class LeakRepair
         var direct = sites.All(s => NapiSafety.IsNapiSafe(s.Anchor, model) && !(s.Kind == InsertKind.AtEnd && ContainsAwait(s.Anchor)));
         var statement = origin.FirstAncestorOrSelf<StatementSyntax>() ?? origin;
         return new LeakRepair(page, PoolExpression(origin, model, cancellationToken), direct, function, statement.Span.End, sites);
+    }
+
+    // The type and a free name for the local that holds a return value computed from the page.
+    private static (string Type, string Name)? Temp(ReturnStatementSyntax ret, SemanticModel model, CancellationToken cancellationToken)
+    {
+        if (ret.Expression is not { } value || model.GetTypeInfo(value, cancellationToken).ConvertedType is not { TypeKind: not TypeKind.Error } type
+            || type.IsRefLikeType)
+        {
+            return null;
+        }
+
+        var name = "result";
+        for (var n = 2; !model.LookupSymbols(ret.SpanStart, name: name).IsEmpty; n++)
+        {
+            name = "result" + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return (type.ToMinimalDisplayString(model, ret.SpanStart), name);
     }
 
     /// <summary>The first edit whose places the verifier accepts; null when none settles.</summary>
@@ -182,7 +212,7 @@ internal sealed class LeakRepair
 
             progressed = true;
             var mayBeNull = check.MaybeNull.Any(span.Contains);
-            var sharedLabel = !site.Expanded && site.Anchor is StatementSyntax statement && site.Kind == InsertKind.Before && Label(statement) is not null;
+            var sharedLabel = !site.Expanded && site.Anchor is StatementSyntax statement && site.Kind != InsertKind.AtEnd && Label(statement) is not null;
             if (sharedLabel || problems.Any(p => ScopeErrors.Contains(p.Id) || p.Id.StartsWith("PP", System.StringComparison.Ordinal)))
             {
                 // The page is out of reach here, or this place is shared with paths where it is null or given back
@@ -337,6 +367,23 @@ internal sealed class LeakRepair
             {
                 editor.ReplaceNode(anchor, (current, _) => ((BlockSyntax)current).AddStatements(statements));
             }
+            else if (kind == InsertKind.ReturnThroughTemp && sites[i].Temp is { } temp && anchor is ReturnStatementSyntax { Expression: { } value } ret)
+            {
+                var local = Statement($"{temp.Type} {temp.Name} = {value.WithoutTrivia().ToFullString()};", endOfLine).WithAdditionalAnnotations(annotation);
+                var newReturn = ret.WithExpression(SyntaxFactory.IdentifierName(temp.Name).WithTriviaFrom(value));
+                var all = new StatementSyntax[] { local }.Concat(statements).ToArray();
+                if (anchor.Parent is BlockSyntax or SwitchSectionSyntax)
+                {
+                    editor.InsertBefore(anchor, all);
+                    editor.ReplaceNode(anchor, newReturn);
+                }
+                else
+                {
+                    editor.ReplaceNode(anchor, SyntaxFactory.Block(all.Append(newReturn.WithoutTrivia()))
+                        .WithTriviaFrom(anchor)
+                        .WithAdditionalAnnotations(Formatter.Annotation));
+                }
+            }
             else if (anchor.Parent is BlockSyntax or SwitchSectionSyntax)
             {
                 editor.InsertBefore(anchor, statements);
@@ -367,13 +414,14 @@ internal sealed class LeakRepair
             text = new[] { $"if ({Page} is not null){eol}{{{eol}{string.Join(eol, text)}{eol}}}" };
         }
 
-        return text
-            .Select(t => SyntaxFactory.ParseStatement(t)
-                .WithLeadingTrivia(SyntaxFactory.ElasticMarker)
-                .WithTrailingTrivia(endOfLine)
-                .WithAdditionalAnnotations(Formatter.Annotation))
-            .ToArray();
+        return text.Select(t => Statement(t, endOfLine)).ToArray();
     }
+
+    private static StatementSyntax Statement(string text, SyntaxTrivia endOfLine) =>
+        SyntaxFactory.ParseStatement(text)
+            .WithLeadingTrivia(SyntaxFactory.ElasticMarker)
+            .WithTrailingTrivia(endOfLine)
+            .WithAdditionalAnnotations(Formatter.Annotation);
 
     private static void Add(List<Site> sites, SyntaxNode anchor, InsertKind kind, bool expandedFrom = false)
     {
@@ -445,7 +493,10 @@ internal sealed class LeakRepair
         var statement = node.FirstAncestorOrSelf<StatementSyntax>();
         switch (statement)
         {
-            case ReturnStatementSyntax ret when ret.Expression is null || !Mentions(ret.Expression, page):
+            case ReturnStatementSyntax { Expression: { } value } ret when Mentions(value, page):
+                yield return (ret, InsertKind.ReturnThroughTemp);
+                break;
+            case ReturnStatementSyntax:
             case ThrowStatementSyntax thrown when thrown.Expression is null || !Mentions(thrown.Expression, page):
             case YieldStatementSyntax { RawKind: (int)SyntaxKind.YieldBreakStatement }:
                 yield return (statement, InsertKind.Before);
@@ -554,6 +605,9 @@ internal sealed class LeakRepair
 
         public bool Guarded { get; set; }
 
-        public Site Copy() => new(Anchor, Kind, Expanded) { Mode = Mode };
+        /// <summary>For <see cref="InsertKind.ReturnThroughTemp"/>: the local's type and name.</summary>
+        public (string Type, string Name)? Temp { get; set; }
+
+        public Site Copy() => new(Anchor, Kind, Expanded) { Mode = Mode, Temp = Temp };
     }
 }

@@ -17,11 +17,14 @@ public class FixAllPastUnfixableTests
     private const string Leaks = """
         class Driver
         {
-            int Peek(PagePool pool)
+            void Send(PagePool pool, bool send)
             {
                 var page = {|PP0001:pool.DevAllocPages()|};
-                if (page is null) return 0;
-                return page.Span[0];
+                if (page is null) return;
+                if (send)
+                {
+                    pool.PutFullPage(page, allowDirect: false);
+                }
             }
 
             void Run(PagePool pool, bool bad)
@@ -37,11 +40,14 @@ public class FixAllPastUnfixableTests
     private const string LeaksFixed = """
         class Driver
         {
-            int Peek(PagePool pool)
+            void Send(PagePool pool, bool send)
             {
                 var page = {|PP0001:pool.DevAllocPages()|};
-                if (page is null) return 0;
-                return page.Span[0];
+                if (page is null) return;
+                if (send)
+                {
+                    pool.PutFullPage(page, allowDirect: false);
+                }
             }
 
             void Run(PagePool pool, bool bad)

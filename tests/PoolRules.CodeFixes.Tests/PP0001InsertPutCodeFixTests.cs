@@ -316,8 +316,9 @@ public class PP0001InsertPutCodeFixTests
     }
 
     [Fact]
-    public Task Return_that_reads_the_page_gets_no_fix_that_would_use_it_after_the_put()
+    public Task Return_that_reads_the_page_computes_its_value_before_the_put()
     {
+        // Putting before `return page.Span[0]` would read the page after it went back; the value is taken first.
         const string source = """
             class Driver
             {
@@ -329,7 +330,53 @@ public class PP0001InsertPutCodeFixTests
                 }
             }
             """;
-        return Verify.FixAsync(source, source);
+        const string fixedSource = """
+            class Driver
+            {
+                int Peek(PagePool pool)
+                {
+                    var page = pool.DevAllocPages();
+                    if (page is null) return 0;
+                    int result = page.Span[0];
+                    pool.PutFullPage(page, allowDirect: false);
+                    return result;
+                }
+            }
+            """;
+        return Verify.FixAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public Task Return_of_a_value_that_may_come_from_a_null_page_gets_a_guarded_put()
+    {
+        const string source = """
+            class Driver
+            {
+                async Task<int> FillAsync(PagePool pool)
+                {
+                    var page = {|PP0001:pool.DevAllocPages()|};
+                    await Task.Yield();
+                    return page?.Length ?? 0;
+                }
+            }
+            """;
+        const string fixedSource = """
+            class Driver
+            {
+                async Task<int> FillAsync(PagePool pool)
+                {
+                    var page = pool.DevAllocPages();
+                    await Task.Yield();
+                    int result = page?.Length ?? 0;
+                    if (page is not null)
+                    {
+                        pool.PutFullPage(page, allowDirect: false);
+                    }
+                    return result;
+                }
+            }
+            """;
+        return Verify.FixAsync(source, fixedSource);
     }
 
     [Fact]
