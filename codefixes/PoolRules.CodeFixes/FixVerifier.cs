@@ -129,10 +129,10 @@ internal static class FixVerifier
         // PoolRules findings: each one after the fix must be one that was there before, other than the one fixed.
         var before = await Cached(oldCompilation, oldRoot.SyntaxTree, original.Project.AnalyzerOptions, cancellationToken).ConfigureAwait(false);
         var after = await Cached(newCompilation, newRoot.SyntaxTree, changed.Project.AnalyzerOptions, cancellationToken).ConfigureAwait(false);
-        Unexpected(oldRoot, before, fixing, newRoot, after, problems);
+        Unexpected(oldRoot, before, fixing, newRoot, after, changes, problems);
 
         // Compiler findings: none new, nullable warnings included.
-        Unexpected(oldRoot, oldModel.GetDiagnostics(null, cancellationToken).Where(IsWarningOrError), null, newRoot, newModel.GetDiagnostics(null, cancellationToken).Where(IsWarningOrError), problems);
+        Unexpected(oldRoot, oldModel.GetDiagnostics(null, cancellationToken).Where(IsWarningOrError), null, newRoot, newModel.GetDiagnostics(null, cancellationToken).Where(IsWarningOrError), changes, problems);
 
         // Puts the fix inserted where the engine says the page may be null.
         var inserted = Inserted(changes);
@@ -166,32 +166,67 @@ internal static class FixVerifier
         return new FixCheck(problems.ToImmutable(), newRoot, maybeNull.ToImmutable());
     }
 
-    private static void Unexpected(SyntaxNode oldRoot, IEnumerable<Diagnostic> before, Diagnostic? fixing, SyntaxNode newRoot, IEnumerable<Diagnostic> after, ImmutableArray<FixProblem>.Builder problems)
+    private static void Unexpected(SyntaxNode oldRoot, IEnumerable<Diagnostic> before, Diagnostic? fixing, SyntaxNode newRoot, IEnumerable<Diagnostic> after, List<TextChange> changes, ImmutableArray<FixProblem>.Builder problems)
     {
-        var expected = new Dictionary<string, int>();
+        var expected = new List<(string Text, string? Position)>();
         foreach (var diagnostic in before)
         {
-            var key = Key(oldRoot, diagnostic);
-            expected[key] = expected.TryGetValue(key, out var n) ? n + 1 : 1;
-        }
-
-        if (fixing is not null && expected.TryGetValue(Key(oldRoot, fixing), out var count))
-        {
-            expected[Key(oldRoot, fixing)] = count - 1;
+            if (fixing is null || diagnostic.Id != fixing.Id || diagnostic.Location.SourceSpan != fixing.Location.SourceSpan)
+            {
+                expected.Add((Key(oldRoot, diagnostic), PositionKey(oldRoot, diagnostic, changes)));
+            }
         }
 
         foreach (var diagnostic in after)
         {
-            var key = Key(newRoot, diagnostic);
-            if (expected.TryGetValue(key, out var n) && n > 0)
+            var text = Key(newRoot, diagnostic);
+            var index = expected.FindIndex(e => e.Text == text);
+            if (index < 0)
             {
-                expected[key] = n - 1;
+                // The edit rewrote the code a finding points at (a receiver swapped in a put that PP0003 also
+                // reports): still the same finding when it starts where the old one did.
+                var position = PositionKey(newRoot, diagnostic, null);
+                index = expected.FindIndex(e => e.Position is not null && e.Position == position);
+            }
+
+            if (index >= 0)
+            {
+                expected.RemoveAt(index);
             }
             else
             {
                 problems.Add(new FixProblem(diagnostic.Id, diagnostic.Location.SourceSpan));
             }
         }
+    }
+
+    // Id, member, start in the changed text and the related places' code; null when an edit covers the start. Old
+    // positions move by the changes before them.
+    private static string? PositionKey(SyntaxNode root, Diagnostic diagnostic, List<TextChange>? changes)
+    {
+        var start = diagnostic.Location.SourceSpan.Start;
+        if (changes is not null)
+        {
+            var delta = 0;
+            foreach (var change in changes)
+            {
+                if (change.Span.Start < start && change.Span.End > start)
+                {
+                    return null;
+                }
+
+                if (change.Span.End <= start && !(change.Span.Length == 0 && change.Span.Start == start))
+                {
+                    delta += change.NewText!.Length - change.Span.Length;
+                }
+            }
+
+            start += delta;
+        }
+
+        // The related places must still read the same: a leak that gained an exit is new wherever it starts.
+        return diagnostic.Id + "|" + MemberName(root, diagnostic.Location) + "|" + start.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            + string.Concat(diagnostic.AdditionalLocations.Select(l => "|" + Text(root, l)));
     }
 
     // A finding is the same one before and after an edit when its id, its member, the code it points at and the
