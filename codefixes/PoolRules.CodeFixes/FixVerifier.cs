@@ -81,8 +81,6 @@ internal static class FixVerifier
     // while the user looks at the light bulb or Fix All walks a document.
     private static readonly ConditionalWeakTable<Compilation, ConcurrentDictionary<SyntaxTree, Task<ImmutableArray<Diagnostic>>>> Before = new();
 
-    internal static Action<string>? Trace { get; set; }
-
     /// <summary>The PoolRules diagnostics of one tree, as the rules report them (for Fix All, which re-reads them after each fix).</summary>
     public static async Task<ImmutableArray<Diagnostic>> PoolRulesDiagnosticsAsync(Document document, CancellationToken cancellationToken)
     {
@@ -162,7 +160,6 @@ internal static class FixVerifier
             }
         }
 
-        Trace?.Invoke($"verify {fixing.Id}: {string.Join("; ", problems)}");
         return new FixCheck(problems.ToImmutable(), newRoot, maybeNull.ToImmutable());
     }
 

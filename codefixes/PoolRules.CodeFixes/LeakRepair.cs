@@ -68,8 +68,6 @@ internal sealed class LeakRepair
         Dropped,
     }
 
-    internal static System.Action<string>? Trace { get; set; }
-
     public string Page { get; }
 
     public string PutTitle => _direct
@@ -166,7 +164,6 @@ internal sealed class LeakRepair
 
             var changed = await ApplyAsync(document, active, release, cancellationToken).ConfigureAwait(false);
             var check = await FixVerifier.CheckAsync(document, changed, diagnostic, cancellationToken).ConfigureAwait(false);
-            Trace?.Invoke($"attempt {attempt}: {string.Join(", ", active.Select(a => a.Kind + " " + a.Anchor.ToString().Split('\n')[0] + " " + a.Mode))} -> {string.Join("; ", check.Problems)} maybeNull {string.Join(",", check.MaybeNull)}");
             if (check.Passed)
             {
                 return changed;
@@ -268,7 +265,10 @@ internal sealed class LeakRepair
     // break, continue and goto statements that leave the page's scope on the way to it.
     private IEnumerable<Site> Jumps(Site site)
     {
-        var statement = site.Kind == InsertKind.AtEnd ? null : site.Anchor as StatementSyntax;
+        // The end of a block is reached through its last statement, which may sit under a label.
+        var statement = site.Kind == InsertKind.AtEnd
+            ? (site.Anchor as BlockSyntax)?.Statements.LastOrDefault()
+            : site.Anchor as StatementSyntax;
         if (statement is not null && Label(statement) is { } labeled)
         {
             var label = labeled.Identifier.ValueText;
@@ -303,6 +303,16 @@ internal sealed class LeakRepair
                 yield return new Site(jump, InsertKind.Before, expanded: true);
             }
         }
+
+        // A catch that swallows the exception joins the paths after the try, where the put-back path arrives too:
+        // the end of the catch is its own leaking path.
+        foreach (var handler in scope.DescendantNodes(n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)).OfType<CatchClauseSyntax>())
+        {
+            if (handler.SpanStart > _declarationEnd)
+            {
+                yield return new Site(handler.Block, InsertKind.AtEnd, expanded: true);
+            }
+        }
     }
 
     private IEnumerable<StatementSyntax> Statements() =>
@@ -310,6 +320,11 @@ internal sealed class LeakRepair
 
     private static LabeledStatementSyntax? Label(StatementSyntax statement)
     {
+        if (statement is LabeledStatementSyntax self)
+        {
+            return self;
+        }
+
         if (statement.Parent is LabeledStatementSyntax direct)
         {
             return direct;

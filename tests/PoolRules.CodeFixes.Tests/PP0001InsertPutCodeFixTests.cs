@@ -541,6 +541,110 @@ public class PP0001InsertPutCodeFixTests
     }
 
     [Fact]
+    public Task Goto_to_a_label_at_the_end_that_the_put_back_path_also_reaches_gets_the_put_before_the_goto()
+    {
+        const string source = """
+            class Driver
+            {
+                void Fill(PagePool pool, bool skip)
+                {
+                    var page = {|PP0001:pool.DevAllocPages()|};
+                    if (page is null)
+                    {
+                        return;
+                    }
+
+                    if (skip)
+                    {
+                        goto done;
+                    }
+
+                    pool.PutFullPage(page, false);
+                done:
+                    Console.WriteLine("done");
+                }
+            }
+            """;
+        const string fixedSource = """
+            class Driver
+            {
+                void Fill(PagePool pool, bool skip)
+                {
+                    var page = pool.DevAllocPages();
+                    if (page is null)
+                    {
+                        return;
+                    }
+
+                    if (skip)
+                    {
+                        pool.PutFullPage(page, allowDirect: false);
+                        goto done;
+                    }
+
+                    pool.PutFullPage(page, false);
+                done:
+                    Console.WriteLine("done");
+                }
+            }
+            """;
+        return Verify.FixAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public Task Catch_that_swallows_the_exception_gets_its_own_put()
+    {
+        const string source = """
+            class Driver
+            {
+                void Fill(PagePool pool)
+                {
+                    var page = {|PP0001:pool.DevAllocPages()|};
+                    if (page is null)
+                    {
+                        return;
+                    }
+
+                    try
+                    {
+                        page.Span[0] = 1;
+                        pool.PutFullPage(page, false);
+                    }
+                    catch (IndexOutOfRangeException)
+                    {
+                        Console.WriteLine("bad page");
+                    }
+                }
+            }
+            """;
+        const string fixedSource = """
+            class Driver
+            {
+                void Fill(PagePool pool)
+                {
+                    var page = pool.DevAllocPages();
+                    if (page is null)
+                    {
+                        return;
+                    }
+
+                    try
+                    {
+                        page.Span[0] = 1;
+                        pool.PutFullPage(page, false);
+                    }
+                    catch (IndexOutOfRangeException)
+                    {
+                        Console.WriteLine("bad page");
+                        pool.PutFullPage(page, allowDirect: false);
+                    }
+                }
+            }
+            """;
+        return Verify.FixAsync(source, fixedSource);
+    }
+
+    [Fact]
     public Task Break_out_of_the_loop_gets_the_put_before_the_break_where_the_page_is_in_scope()
     {
         const string source = """
