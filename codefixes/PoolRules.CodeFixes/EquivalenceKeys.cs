@@ -24,6 +24,8 @@ internal static class EquivalenceKeys
 
     public const string AddDmaMapAndMaxLength = "PoolRules.PP0006.AddDmaMapAndMaxLength";
 
+    public const string RemoveDmaSync = "PoolRules.PP0006.RemoveDmaSync";
+
     public const string RemoveSecondPut = "PoolRules.PP0002.RemoveSecondPut";
 
     public const string PutToOwningPool = "PoolRules.PP0008.PutToOwningPool";

@@ -304,6 +304,16 @@ internal sealed class LeakRepair
             }
         }
 
+        // The breaks of a switch join its sections after it, where the sections that gave the page back arrive
+        // too: each section that leaks ends its own path with its break.
+        foreach (var jump in scope.DescendantNodes(n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)).OfType<BreakStatementSyntax>())
+        {
+            if (jump.SpanStart > _declarationEnd && jump.Ancestors().FirstOrDefault(a => IsLoop(a) || a is SwitchStatementSyntax) is SwitchStatementSyntax)
+            {
+                yield return new Site(jump, InsertKind.Before, expanded: true);
+            }
+        }
+
         // A catch that swallows the exception joins the paths after the try, where the put-back path arrives too:
         // the end of the catch is its own leaking path.
         foreach (var handler in scope.DescendantNodes(n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)).OfType<CatchClauseSyntax>())
@@ -538,6 +548,18 @@ internal sealed class LeakRepair
             case ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax { Left: IdentifierNameSyntax name } assignment }
                 when name.Identifier.ValueText == page && !Mentions(assignment.Right, page):
                 yield return (statement, InsertKind.Before);
+                break;
+            case SwitchStatementSyntax choice when node.FirstAncestorOrSelf<SwitchLabelSyntax>() is not null:
+                // The analyzer names the case test that sends the path on to a section that leaks: each section's
+                // own break ends a path, and the verifier keeps the ones that leak.
+                foreach (var jump in choice.Sections.SelectMany(section => section.DescendantNodes(n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)).OfType<BreakStatementSyntax>()))
+                {
+                    if (jump.Ancestors().First(a => IsLoop(a) || a is SwitchStatementSyntax) == choice)
+                    {
+                        yield return (jump, InsertKind.Before);
+                    }
+                }
+
                 break;
             case IfStatementSyntax branch when branch.Condition.Span.Contains(exit.SourceSpan):
                 // The analyzer names the condition when the path leaves through a jump in one of its branches

@@ -55,13 +55,14 @@ public sealed class PP0006PoolParamsCodeFix : CodeFixProvider
                 ? reportedName == "Flags"
                 : reportedName == "MaxLength" && model.GetConstantValue(maxLength.Right, context.CancellationToken) is { HasValue: true, Value: 0 };
             var value = PageRemainder(initializer, model, context.CancellationToken);
+            var offered = false;
             if (reportedName == "Flags" && (flagBits & DmaMap) == 0 && maxLengthIsZero)
             {
                 // Both are wrong in one diagnostic: only the two edits together leave nothing for PP0006 to report.
                 var tracked = root.TrackNodes(initializer, flags);
                 tracked = tracked.ReplaceNode(tracked.GetCurrentNode(flags)!.Right, WithDmaMap(flags.Right));
                 var both = SetMaxLength(tracked, tracked.GetCurrentNode(initializer)!, tracked.GetCurrentNode(flags)!, null, value);
-                await VerifiedFixes.RegisterAsync(
+                offered |= await VerifiedFixes.RegisterAsync(
                     context,
                     diagnostic,
                     $"Add DmaMap to Flags and set MaxLength to {value}",
@@ -71,7 +72,7 @@ public sealed class PP0006PoolParamsCodeFix : CodeFixProvider
 
             if (reportedName == "Flags" && (flagBits & DmaMap) == 0)
             {
-                await VerifiedFixes.RegisterAsync(
+                offered |= await VerifiedFixes.RegisterAsync(
                     context,
                     diagnostic,
                     "Add DmaMap to Flags",
@@ -81,12 +82,23 @@ public sealed class PP0006PoolParamsCodeFix : CodeFixProvider
 
             if (maxLengthIsZero)
             {
-                await VerifiedFixes.RegisterAsync(
+                offered |= await VerifiedFixes.RegisterAsync(
                     context,
                     diagnostic,
                     $"Set MaxLength to {value}",
                     EquivalenceKeys.SetMaxLength,
                     context.Document.WithSyntaxRoot(SetMaxLength(root, initializer, flags, maxLength, value))).ConfigureAwait(false);
+            }
+
+            // A pool with no Device can map nothing, so DmaMap cannot be added; its sync flag has nothing to sync.
+            if (!offered && reportedName == "Flags" && (flagBits & DmaMap) == 0 && Assignment(initializer, "Device") is null && WithoutDmaSync(flags.Right) is { } withoutSync)
+            {
+                await VerifiedFixes.RegisterAsync(
+                    context,
+                    diagnostic,
+                    "Remove DmaSyncDevice: a pool without a Device maps nothing to sync",
+                    EquivalenceKeys.RemoveDmaSync,
+                    context.Document.WithSyntaxRoot(root.ReplaceNode(flags.Right, withoutSync.WithTriviaFrom(flags.Right)))).ConfigureAwait(false);
             }
         }
     }
@@ -106,6 +118,17 @@ public sealed class PP0006PoolParamsCodeFix : CodeFixProvider
         var dmaMap = SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, enumType, SyntaxFactory.IdentifierName("DmaMap"));
         return SyntaxFactory.BinaryExpression(SyntaxKind.BitwiseOrExpression, dmaMap, value.WithoutTrivia()).WithTriviaFrom(value);
     }
+
+    // `PagePoolFlags.DmaSyncDevice` becomes `PagePoolFlags.None`; `A | PagePoolFlags.DmaSyncDevice` becomes `A`.
+    private static ExpressionSyntax? WithoutDmaSync(ExpressionSyntax value) => value switch
+    {
+        MemberAccessExpressionSyntax { Name.Identifier.ValueText: "DmaSyncDevice" } member => member.WithName(SyntaxFactory.IdentifierName("None")),
+        BinaryExpressionSyntax { RawKind: (int)SyntaxKind.BitwiseOrExpression } either when IsDmaSync(either.Right) => either.Left.WithoutTrivia(),
+        BinaryExpressionSyntax { RawKind: (int)SyntaxKind.BitwiseOrExpression } either when IsDmaSync(either.Left) => either.Right.WithoutTrivia(),
+        _ => null,
+    };
+
+    private static bool IsDmaSync(ExpressionSyntax expression) => expression is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "DmaSyncDevice" };
 
     // What the page holds from Offset on: the most a device sync can cover.
     private static string PageRemainder(InitializerExpressionSyntax initializer, SemanticModel model, CancellationToken cancellationToken)

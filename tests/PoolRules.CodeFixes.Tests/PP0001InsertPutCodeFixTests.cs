@@ -592,6 +592,67 @@ public class PP0001InsertPutCodeFixTests
     }
 
     [Fact]
+    public Task Switch_section_that_only_breaks_gets_the_put_before_its_break()
+    {
+        const string source = """
+            class Driver
+            {
+                [NapiContext]
+                void Handle(PagePool pool, XdpAction verdict)
+                {
+                    var page = {|PP0001:pool.DevAllocPages()|};
+                    if (page is null)
+                    {
+                        return;
+                    }
+
+                    switch (verdict)
+                    {
+                        case XdpAction.Drop:
+                            pool.RecycleDirect(page);
+                            break;
+                        case XdpAction.Pass:
+                            pool.ReleasePage(page);
+                            page.Put();
+                            break;
+                        default:
+                            break;
+                    }
+                }
+            }
+            """;
+        const string fixedSource = """
+            class Driver
+            {
+                [NapiContext]
+                void Handle(PagePool pool, XdpAction verdict)
+                {
+                    var page = pool.DevAllocPages();
+                    if (page is null)
+                    {
+                        return;
+                    }
+
+                    switch (verdict)
+                    {
+                        case XdpAction.Drop:
+                            pool.RecycleDirect(page);
+                            break;
+                        case XdpAction.Pass:
+                            pool.ReleasePage(page);
+                            page.Put();
+                            break;
+                        default:
+                            pool.RecycleDirect(page);
+                            break;
+                    }
+                }
+            }
+            """;
+        return Verify.FixAsync(source, fixedSource);
+    }
+
+    [Fact]
     public Task Catch_that_swallows_the_exception_gets_its_own_put()
     {
         const string source = """
