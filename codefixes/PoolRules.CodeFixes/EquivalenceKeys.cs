@@ -22,6 +22,10 @@ internal static class EquivalenceKeys
 
     public const string SetMaxLength = "PoolRules.PP0006.SetMaxLength";
 
+    public const string AddDmaMapAndMaxLength = "PoolRules.PP0006.AddDmaMapAndMaxLength";
+
+    public const string RemoveDmaSync = "PoolRules.PP0006.RemoveDmaSync";
+
     public const string RemoveSecondPut = "PoolRules.PP0002.RemoveSecondPut";
 
     public const string PutToOwningPool = "PoolRules.PP0008.PutToOwningPool";

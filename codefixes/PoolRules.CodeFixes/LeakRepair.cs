@@ -7,44 +7,78 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Editing;
 using Microsoft.CodeAnalysis.Formatting;
+using Microsoft.CodeAnalysis.Text;
 
 namespace PoolRules.CodeFixes;
 
 /// <summary>
 /// Where and what to insert for one PP0001 diagnostic: the page variable, the pool it came from, whether the code
-/// runs in a NAPI-safe context, and for each leaking exit the statement to insert the put before (or the block to
-/// append it to).
+/// runs in a NAPI-safe context, and the places on the leaking paths to give the page back. The places start at the
+/// exits the analyzer names and are refined by what <see cref="FixVerifier"/> finds in each attempt: a put where the
+/// page is out of scope or shared with a path that already put it moves onto the jumps that lead there (the
+/// <c>goto</c>s of a shared error label, the <c>break</c>s and <c>continue</c>s that leave the page's scope); a put
+/// the engine says may see null goes where the page is null only, else gets a null guard; one the compiler doubts
+/// but the engine proves non-null gets a <c>!</c>.
 /// </summary>
 internal sealed class LeakRepair
 {
-    private readonly string _pool;
-    private readonly bool _direct;
-    private readonly List<(SyntaxNode Anchor, InsertKind Kind)> _sites;
+    // Each attempt is one edit and one verification; a leak whose places do not settle in these gets no fix.
+    private const int MaxAttempts = 8;
 
-    private LeakRepair(string page, string pool, bool direct, List<(SyntaxNode, InsertKind)> sites)
+    private const string SiteAnnotationKind = "PoolRules.LeakSite";
+
+    private static readonly HashSet<string> NullWarnings = new() { "CS8602", "CS8604", "CS8600", "CS8625" };
+
+    // Names out of scope, unassigned or used before their declaration.
+    private static readonly HashSet<string> ScopeErrors = new() { "CS0103", "CS0165", "CS0841", "CS0136" };
+
+    private readonly string? _pool;
+    private readonly bool _direct;
+    private readonly SyntaxNode _function;
+    private readonly int _declarationEnd;
+    private readonly List<Site> _sites;
+
+    private LeakRepair(string page, string? pool, bool direct, SyntaxNode function, int declarationEnd, List<Site> sites)
     {
         Page = page;
         _pool = pool;
         _direct = direct;
+        _function = function;
+        _declarationEnd = declarationEnd;
         _sites = sites;
     }
 
     private enum InsertKind
     {
-        // Before a statement: a return, throw, yield or the statement that overwrites the variable.
+        // Before a statement: a return, throw, jump or the statement that overwrites the variable.
         Before,
 
         // As the last statement of a block: the end of the method body, or of the loop body that declares the page.
         AtEnd,
+
+        // A return whose value reads the page: the value goes into a local first, then the put, then the return.
+        ReturnThroughTemp,
+    }
+
+    private enum Mode
+    {
+        Plain,
+        Guard,
+        Bang,
+        Dropped,
     }
 
     public string Page { get; }
 
     public string PutTitle => _direct
-        ? $"Recycle '{Page}' directly to '{_pool}' on every leaking path"
-        : $"Put '{Page}' back to '{_pool}' on every leaking path";
+        ? $"Recycle '{Page}' directly to '{PoolName}' on every leaking path"
+        : $"Put '{Page}' back to '{PoolName}' on every leaking path";
 
-    public static LeakRepair? Plan(SyntaxNode root, SemanticModel model, Diagnostic diagnostic)
+    public string ReleaseTitle => $"Release '{Page}' from '{PoolName}' and drop it on every leaking path";
+
+    private string PoolName => _pool ?? $"{Page}.Pool";
+
+    public static LeakRepair? Plan(SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
     {
         var origin = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
         if (PageVariable(origin) is not { } page || diagnostic.AdditionalLocations.Count == 0)
@@ -52,36 +86,328 @@ internal sealed class LeakRepair
             return null;
         }
 
-        var sites = new List<(SyntaxNode, InsertKind)>();
+        var function = origin.Ancestors().FirstOrDefault(n => n is AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax or BaseMethodDeclarationSyntax or AccessorDeclarationSyntax);
+        if (function is null)
+        {
+            return null;
+        }
+
+        var sites = new List<Site>();
         foreach (var exit in diagnostic.AdditionalLocations)
         {
-            if (exit.SourceTree != root.SyntaxTree || Site(root, exit, page) is not { } site)
+            if (exit.SourceTree != root.SyntaxTree)
             {
                 return null;
             }
 
-            if (!sites.Any(s => s.Item1 == site.Item1))
+            foreach (var (anchor, kind) in Sites(root, exit, page))
             {
-                sites.Add(site);
+                if (kind == InsertKind.ReturnThroughTemp && Temp((ReturnStatementSyntax)anchor, model, cancellationToken) is not { } temp)
+                {
+                    continue;
+                }
+
+                Add(sites, anchor, kind);
+                if (kind == InsertKind.ReturnThroughTemp)
+                {
+                    sites[sites.Count - 1].Temp = Temp((ReturnStatementSyntax)anchor, model, cancellationToken);
+                }
             }
         }
 
+        if (sites.Count == 0)
+        {
+            return null;
+        }
+
         // RecycleDirect only where every insertion point is NAPI-safe (code after an await, say, is not).
-        var direct = sites.All(s => NapiSafety.IsNapiSafe(s.Item1, model) && !(s.Item2 == InsertKind.AtEnd && ContainsAwait(s.Item1)));
-        return new LeakRepair(page, PoolExpression(origin, page), direct, sites);
+        var direct = sites.All(s => NapiSafety.IsNapiSafe(s.Anchor, model) && !(s.Kind == InsertKind.AtEnd && ContainsAwait(s.Anchor)));
+        var statement = origin.FirstAncestorOrSelf<StatementSyntax>() ?? origin;
+        return new LeakRepair(page, PoolExpression(origin, model, cancellationToken), direct, function, statement.Span.End, sites);
     }
 
-    public async Task<Document> ApplyAsync(Document document, bool release, CancellationToken cancellationToken)
+    // The type and a free name for the local that holds a return value computed from the page.
+    private static (string Type, string Name)? Temp(ReturnStatementSyntax ret, SemanticModel model, CancellationToken cancellationToken)
+    {
+        if (ret.Expression is not { } value || model.GetTypeInfo(value, cancellationToken).ConvertedType is not { TypeKind: not TypeKind.Error } type
+            || type.IsRefLikeType)
+        {
+            return null;
+        }
+
+        var name = "result";
+        for (var n = 2; !model.LookupSymbols(ret.SpanStart, name: name).IsEmpty; n++)
+        {
+            name = "result" + n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return (type.ToMinimalDisplayString(model, ret.SpanStart), name);
+    }
+
+    /// <summary>The first edit whose places the verifier accepts; null when none settles.</summary>
+    public async Task<Document?> FindAsync(Document document, Diagnostic diagnostic, bool release, CancellationToken cancellationToken)
+    {
+        var sites = _sites.Select(s => s.Copy()).ToList();
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            var active = sites.Where(s => s.Mode != Mode.Dropped).ToList();
+            if (active.Count == 0)
+            {
+                // Every place looked null: the leak is on a path where it is not, so they need the guard.
+                if (!GuardDroppedAsNull(sites))
+                {
+                    return null;
+                }
+
+                active = sites.Where(s => s.Mode != Mode.Dropped).ToList();
+            }
+
+            var changed = await ApplyAsync(document, active, release, cancellationToken).ConfigureAwait(false);
+            var check = await FixVerifier.CheckAsync(document, changed, diagnostic, cancellationToken).ConfigureAwait(false);
+            if (check.Passed)
+            {
+                return changed;
+            }
+
+            if (check.ChangedRoot is not { } changedRoot || !Refine(sites, active, check, changedRoot))
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
+
+    // One step of the search: every place a problem points at moves on; when only the leak itself is left, the places
+    // dropped because the page looked null there get a guard instead.
+    private bool Refine(List<Site> sites, List<Site> active, FixCheck check, SyntaxNode changedRoot)
+    {
+        var spans = new Dictionary<Site, TextSpan>();
+        for (var i = 0; i < active.Count; i++)
+        {
+            var nodes = changedRoot.GetAnnotatedNodes(SiteAnnotationKind).Where(n => n.GetAnnotations(SiteAnnotationKind).Any(a => a.Data == i.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
+            if (nodes.Count > 0)
+            {
+                spans[active[i]] = TextSpan.FromBounds(nodes.Min(n => n.SpanStart), nodes.Max(n => n.Span.End));
+            }
+        }
+
+        var progressed = false;
+        var expanded = new List<Site>();
+        foreach (var site in active)
+        {
+            if (!spans.TryGetValue(site, out var span))
+            {
+                continue;
+            }
+
+            var problems = check.Problems.Where(p => span.Contains(p.Span)).ToList();
+            if (problems.Count == 0)
+            {
+                continue;
+            }
+
+            progressed = true;
+            var mayBeNull = check.MaybeNull.Any(span.Contains);
+            var sharedLabel = !site.Expanded && site.Anchor is StatementSyntax statement && site.Kind != InsertKind.AtEnd && Label(statement) is not null;
+            if (sharedLabel || problems.Any(p => ScopeErrors.Contains(p.Id) || p.Id.StartsWith("PP", System.StringComparison.Ordinal)))
+            {
+                // The page is out of reach here, or this place is shared with paths where it is null or given back
+                // already (an error label): put it on the jumps that lead here instead.
+                site.Mode = Mode.Dropped;
+                if (!site.Expanded)
+                {
+                    expanded.AddRange(Jumps(site));
+                }
+            }
+            else if (problems.All(p => NullWarnings.Contains(p.Id) || p.Id == FixProblem.MaybeNullPut))
+            {
+                site.Mode = (site.Mode, mayBeNull) switch
+                {
+                    // Null on some path to here: maybe on every path, where nothing needs doing.
+                    (Mode.Plain, true) => Mode.Dropped,
+                    (Mode.Plain, false) => Mode.Bang,
+                    _ => Mode.Dropped,
+                };
+                site.DroppedAsNull = site.Mode == Mode.Dropped && mayBeNull && !site.Guarded;
+            }
+            else
+            {
+                site.Mode = Mode.Dropped;
+            }
+        }
+
+        foreach (var site in expanded)
+        {
+            Add(sites, site.Anchor, site.Kind, expandedFrom: true);
+        }
+
+        return progressed || GuardDroppedAsNull(sites);
+    }
+
+    // When only the leak is left, the places dropped because the page looked null there are where it is owned on
+    // some path and null on another: they get the guard.
+    private static bool GuardDroppedAsNull(List<Site> sites)
+    {
+        var guarded = false;
+        foreach (var site in sites.Where(s => s.DroppedAsNull))
+        {
+            site.Mode = Mode.Guard;
+            site.Guarded = true;
+            site.DroppedAsNull = false;
+            guarded = true;
+        }
+
+        return guarded;
+    }
+
+    // The jumps that reach a place: the gotos of the label it sits under and the fall-through into that label, or the
+    // break, continue and goto statements that leave the page's scope on the way to it.
+    private IEnumerable<Site> Jumps(Site site)
+    {
+        // The end of a block is reached through its last statement, which may sit under a label.
+        var statement = site.Kind == InsertKind.AtEnd
+            ? (site.Anchor as BlockSyntax)?.Statements.LastOrDefault()
+            : site.Anchor as StatementSyntax;
+        if (statement is not null && Label(statement) is { } labeled)
+        {
+            var label = labeled.Identifier.ValueText;
+            foreach (var jump in Statements().OfType<GotoStatementSyntax>())
+            {
+                if (jump.IsKind(SyntaxKind.GotoStatement) && jump.Expression is IdentifierNameSyntax { Identifier.ValueText: var target } && target == label && jump.SpanStart > _declarationEnd)
+                {
+                    yield return new Site(jump, InsertKind.Before, expanded: true);
+                }
+            }
+
+            if (labeled.Parent is BlockSyntax block && block.Statements.IndexOf(labeled) is > 0 and var index && !IsJump(block.Statements[index - 1]) && block.Statements[index - 1].SpanStart > _declarationEnd)
+            {
+                yield return new Site(labeled, InsertKind.Before, expanded: true);
+            }
+
+            yield break;
+        }
+
+        // The smallest block that declares the page: jumps out of it leave the page behind.
+        var scope = Statements().OfType<LocalDeclarationStatementSyntax>()
+            .FirstOrDefault(d => d.Declaration.Variables.Any(v => v.Identifier.ValueText == Page))?.Parent;
+        if (scope is null)
+        {
+            yield break;
+        }
+
+        foreach (var jump in scope.DescendantNodes(n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)).OfType<StatementSyntax>())
+        {
+            if (jump.SpanStart > _declarationEnd && LeavesScope(jump, scope))
+            {
+                yield return new Site(jump, InsertKind.Before, expanded: true);
+            }
+        }
+
+        // The breaks of a switch join its sections after it, where the sections that gave the page back arrive
+        // too: each section that leaks ends its own path with its break.
+        foreach (var jump in scope.DescendantNodes(n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)).OfType<BreakStatementSyntax>())
+        {
+            if (jump.SpanStart > _declarationEnd && jump.Ancestors().FirstOrDefault(a => IsLoop(a) || a is SwitchStatementSyntax) is SwitchStatementSyntax)
+            {
+                yield return new Site(jump, InsertKind.Before, expanded: true);
+            }
+        }
+
+        // A catch that swallows the exception joins the paths after the try, where the put-back path arrives too:
+        // the end of the catch is its own leaking path.
+        foreach (var handler in scope.DescendantNodes(n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)).OfType<CatchClauseSyntax>())
+        {
+            if (handler.SpanStart > _declarationEnd)
+            {
+                yield return new Site(handler.Block, InsertKind.AtEnd, expanded: true);
+            }
+        }
+    }
+
+    private IEnumerable<StatementSyntax> Statements() =>
+        _function.DescendantNodes(n => n == _function || n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)).OfType<StatementSyntax>();
+
+    private static LabeledStatementSyntax? Label(StatementSyntax statement)
+    {
+        if (statement is LabeledStatementSyntax self)
+        {
+            return self;
+        }
+
+        if (statement.Parent is LabeledStatementSyntax direct)
+        {
+            return direct;
+        }
+
+        // `err: Log(); return -1;`: the nearest label above in the same block, with nothing that jumps away between.
+        if (statement.Parent is BlockSyntax block)
+        {
+            for (var i = block.Statements.IndexOf(statement) - 1; i >= 0; i--)
+            {
+                if (block.Statements[i] is LabeledStatementSyntax labeled)
+                {
+                    return labeled;
+                }
+
+                if (IsJump(block.Statements[i]))
+                {
+                    return null;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsJump(StatementSyntax statement) =>
+        statement is ReturnStatementSyntax or ThrowStatementSyntax or GotoStatementSyntax or BreakStatementSyntax or ContinueStatementSyntax;
+
+    // A break or continue whose loop (or switch, for break) is outside the scope; a goto to a label outside it.
+    private static bool LeavesScope(StatementSyntax jump, SyntaxNode scope)
+    {
+        switch (jump)
+        {
+            case BreakStatementSyntax:
+                return !scope.Span.Contains(jump.Ancestors().First(a => IsLoop(a) || a is SwitchStatementSyntax).Span);
+            case ContinueStatementSyntax:
+                return !scope.Span.Contains(jump.Ancestors().First(IsLoop).Span);
+            case GotoStatementSyntax { Expression: IdentifierNameSyntax label } when jump.IsKind(SyntaxKind.GotoStatement):
+                return !scope.DescendantNodes().OfType<LabeledStatementSyntax>().Any(l => l.Identifier.ValueText == label.Identifier.ValueText);
+            default:
+                return false;
+        }
+    }
+
+    private async Task<Document> ApplyAsync(Document document, List<Site> sites, bool release, CancellationToken cancellationToken)
     {
         var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
         var endOfLine = LineEndings.Of(editor.OriginalRoot);
-        foreach (var (anchor, kind) in _sites)
+        for (var i = 0; i < sites.Count; i++)
         {
-            var statements = Statements(release, endOfLine);
+            var (anchor, kind) = (sites[i].Anchor, sites[i].Kind);
+            var annotation = new SyntaxAnnotation(SiteAnnotationKind, i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var statements = Statements(release, sites[i].Mode, endOfLine).Select(s => s.WithAdditionalAnnotations(annotation)).ToArray();
             if (kind == InsertKind.AtEnd)
             {
-                var block = (BlockSyntax)anchor;
-                editor.ReplaceNode(block, (current, _) => ((BlockSyntax)current).AddStatements(statements));
+                editor.ReplaceNode(anchor, (current, _) => ((BlockSyntax)current).AddStatements(statements));
+            }
+            else if (kind == InsertKind.ReturnThroughTemp && sites[i].Temp is { } temp && anchor is ReturnStatementSyntax { Expression: { } value } ret)
+            {
+                var local = Statement($"{temp.Type} {temp.Name} = {value.WithoutTrivia().ToFullString()};", endOfLine).WithAdditionalAnnotations(annotation);
+                var newReturn = ret.WithExpression(SyntaxFactory.IdentifierName(temp.Name).WithTriviaFrom(value));
+                var all = new StatementSyntax[] { local }.Concat(statements).ToArray();
+                if (anchor.Parent is BlockSyntax or SwitchSectionSyntax)
+                {
+                    editor.InsertBefore(anchor, all);
+                    editor.ReplaceNode(anchor, newReturn);
+                }
+                else
+                {
+                    editor.ReplaceNode(anchor, SyntaxFactory.Block(all.Append(newReturn.WithoutTrivia()))
+                        .WithTriviaFrom(anchor)
+                        .WithAdditionalAnnotations(Formatter.Annotation));
+                }
             }
             else if (anchor.Parent is BlockSyntax or SwitchSectionSyntax)
             {
@@ -100,17 +426,34 @@ internal sealed class LeakRepair
     }
 
     // Inserted statements take the document's own line ending; the formatter indents them.
-    private StatementSyntax[] Statements(bool release, SyntaxTrivia endOfLine)
+    private StatementSyntax[] Statements(bool release, Mode mode, SyntaxTrivia endOfLine)
     {
+        var page = mode == Mode.Bang ? Page + "!" : Page;
+        var pool = _pool ?? $"{page}.Pool!";
         var text = release
-            ? new[] { $"{_pool}.ReleasePage({Page});", $"{Page}.Put();" }
-            : new[] { _direct ? $"{_pool}.RecycleDirect({Page});" : $"{_pool}.PutFullPage({Page}, allowDirect: false);" };
-        return text
-            .Select(t => SyntaxFactory.ParseStatement(t)
-                .WithLeadingTrivia(SyntaxFactory.ElasticMarker)
-                .WithTrailingTrivia(endOfLine)
-                .WithAdditionalAnnotations(Formatter.Annotation))
-            .ToArray();
+            ? new[] { $"{pool}.ReleasePage({page});", $"{page}.Put();" }
+            : new[] { _direct ? $"{pool}.RecycleDirect({page});" : $"{pool}.PutFullPage({page}, allowDirect: false);" };
+        if (mode == Mode.Guard)
+        {
+            var eol = endOfLine.ToFullString();
+            text = new[] { $"if ({Page} is not null){eol}{{{eol}{string.Join(eol, text)}{eol}}}" };
+        }
+
+        return text.Select(t => Statement(t, endOfLine)).ToArray();
+    }
+
+    private static StatementSyntax Statement(string text, SyntaxTrivia endOfLine) =>
+        SyntaxFactory.ParseStatement(text)
+            .WithLeadingTrivia(SyntaxFactory.ElasticMarker)
+            .WithTrailingTrivia(endOfLine)
+            .WithAdditionalAnnotations(Formatter.Annotation);
+
+    private static void Add(List<Site> sites, SyntaxNode anchor, InsertKind kind, bool expandedFrom = false)
+    {
+        if (!sites.Any(s => s.Anchor == anchor))
+        {
+            sites.Add(new Site(anchor, kind, expandedFrom));
+        }
     }
 
     // The variable that owns the page at the diagnostic's origin: `var page = pool.Alloc…()`, `page = …`, or a
@@ -138,17 +481,19 @@ internal sealed class LeakRepair
         return null;
     }
 
-    // The pool the page came from, when the allocation names it plainly (a local, parameter, field or property);
-    // otherwise the page's own Pool property, which is that pool at run time.
-    private static string PoolExpression(SyntaxNode origin, string page)
+    // The pool the page came from, when the allocation names a pool plainly (a local, parameter, field or property);
+    // otherwise (a slot drained with Interlocked.Exchange, a pool picked by an expression) null: the page's own Pool.
+    private static string? PoolExpression(SyntaxNode origin, SemanticModel model, CancellationToken cancellationToken)
     {
         var invocation = origin.FirstAncestorOrSelf<InvocationExpressionSyntax>();
-        if (invocation?.Expression is MemberAccessExpressionSyntax { Expression: var receiver } && IsPlainName(receiver))
+        if (invocation?.Expression is MemberAccessExpressionSyntax { Expression: var receiver }
+            && IsPlainName(receiver)
+            && model.GetTypeInfo(receiver, cancellationToken).Type is { Name: "PagePool", ContainingNamespace: { Name: "Runtime", ContainingNamespace.Name: "PoolRules" } })
         {
             return receiver.ToString();
         }
 
-        return $"{page}.Pool!";
+        return null;
     }
 
     private static bool IsPlainName(ExpressionSyntax expression) => expression switch
@@ -159,36 +504,84 @@ internal sealed class LeakRepair
         _ => false,
     };
 
-    private static (SyntaxNode, InsertKind)? Site(SyntaxNode root, Location exit, string page)
+    private static IEnumerable<(SyntaxNode, InsertKind)> Sites(SyntaxNode root, Location exit, string page)
     {
         var node = root.FindNode(exit.SourceSpan, getInnermostNodeForTie: true);
 
         // The end of a body: the analyzer points at its closing brace.
         if (node is BlockSyntax block && block.CloseBraceToken.Span == exit.SourceSpan)
         {
-            return (block, InsertKind.AtEnd);
+            yield return (block, InsertKind.AtEnd);
+            yield break;
         }
 
         var statement = node.FirstAncestorOrSelf<StatementSyntax>();
         switch (statement)
         {
-            case ReturnStatementSyntax ret when ret.Expression is null || !Mentions(ret.Expression, page):
+            case ReturnStatementSyntax { Expression: { } value } ret when Mentions(value, page):
+                yield return (ret, InsertKind.ReturnThroughTemp);
+                break;
+            case ReturnStatementSyntax:
             case ThrowStatementSyntax thrown when thrown.Expression is null || !Mentions(thrown.Expression, page):
             case YieldStatementSyntax { RawKind: (int)SyntaxKind.YieldBreakStatement }:
-                return (statement, InsertKind.Before);
+                yield return (statement, InsertKind.Before);
+                break;
             case LocalDeclarationStatementSyntax declaration when declaration.Declaration.Variables.Any(v => v.Identifier.ValueText == page):
                 // The next iteration's allocation of a loop-scoped page.
-                return declaration.Parent is BlockSyntax { Parent: { } enclosing } && IsLoop(enclosing) ? EndOfIteration(enclosing, page) : null;
+                if (declaration.Parent is BlockSyntax { Parent: { } enclosing } && IsLoop(enclosing))
+                {
+                    foreach (var site in EndOfIteration(enclosing, page))
+                    {
+                        yield return site;
+                    }
+                }
+
+                break;
             case { } loop when IsLoop(loop):
                 // The loop ends while the last iteration's page is still owned.
-                return EndOfIteration(loop, page);
+                foreach (var site in EndOfIteration(loop, page))
+                {
+                    yield return site;
+                }
+
+                break;
             case ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax { Left: IdentifierNameSyntax name } assignment }
                 when name.Identifier.ValueText == page && !Mentions(assignment.Right, page):
-                return (statement, InsertKind.Before);
-            default:
-                return null;
+                yield return (statement, InsertKind.Before);
+                break;
+            case SwitchStatementSyntax choice when node.FirstAncestorOrSelf<SwitchLabelSyntax>() is not null:
+                // The analyzer names the case test that sends the path on to a section that leaks: each section's
+                // own break ends a path, and the verifier keeps the ones that leak.
+                foreach (var jump in choice.Sections.SelectMany(section => section.DescendantNodes(n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)).OfType<BreakStatementSyntax>()))
+                {
+                    if (jump.Ancestors().First(a => IsLoop(a) || a is SwitchStatementSyntax) == choice)
+                    {
+                        yield return (jump, InsertKind.Before);
+                    }
+                }
+
+                break;
+            case IfStatementSyntax branch when branch.Condition.Span.Contains(exit.SourceSpan):
+                // The analyzer names the condition when the path leaves through a jump in one of its branches
+                // (`if (full) break;`); whichever branch is not on the leaking path is dropped by the verifier.
+                foreach (var jump in new[] { branch.Statement, branch.Else?.Statement })
+                {
+                    if (LastJump(jump) is { } last)
+                    {
+                        yield return (last, InsertKind.Before);
+                    }
+                }
+
+                break;
         }
     }
+
+    private static StatementSyntax? LastJump(StatementSyntax? statement) => statement switch
+    {
+        BreakStatementSyntax or ContinueStatementSyntax or GotoStatementSyntax => statement,
+        BlockSyntax { Statements.Count: > 0 } block => LastJump(block.Statements[block.Statements.Count - 1]),
+        _ => null,
+    };
 
     // Code appended to a block runs after every await in it, which the block's own context does not show.
     private static bool ContainsAwait(SyntaxNode block) =>
@@ -196,9 +589,9 @@ internal sealed class LeakRepair
 
     private static bool IsLoop(SyntaxNode? node) => node is ForStatementSyntax or ForEachStatementSyntax or WhileStatementSyntax or DoStatementSyntax;
 
-    // A page declared in a loop body goes back at the end of that body: the one place every iteration passes,
-    // unless a `continue` of this loop can skip it.
-    private static (SyntaxNode, InsertKind)? EndOfIteration(SyntaxNode loop, string page)
+    // A page declared in a loop body goes back at the end of that body, and before each `continue` of this loop
+    // that skips the end (the verifier drops those where the page is null or already given back).
+    private static IEnumerable<(SyntaxNode, InsertKind)> EndOfIteration(SyntaxNode loop, string page)
     {
         var body = loop switch
         {
@@ -209,16 +602,49 @@ internal sealed class LeakRepair
             _ => null,
         };
         if (body is not BlockSyntax block
-            || !block.Statements.OfType<LocalDeclarationStatementSyntax>().Any(d => d.Declaration.Variables.Any(v => v.Identifier.ValueText == page))
-            || block.DescendantNodes(n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax) && !IsLoop(n))
-                .OfType<ContinueStatementSyntax>().Any())
+            || block.Statements.OfType<LocalDeclarationStatementSyntax>().FirstOrDefault(d => d.Declaration.Variables.Any(v => v.Identifier.ValueText == page)) is not { } declaration)
         {
-            return null;
+            yield break;
         }
 
-        return (block, InsertKind.AtEnd);
+        yield return (block, InsertKind.AtEnd);
+        foreach (var jump in block.DescendantNodes(n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax) && !IsLoop(n)).OfType<ContinueStatementSyntax>())
+        {
+            if (jump.SpanStart > declaration.Span.End)
+            {
+                yield return (jump, InsertKind.Before);
+            }
+        }
     }
 
     private static bool Mentions(SyntaxNode node, string name) =>
         node.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>().Any(i => i.Identifier.ValueText == name);
+
+    private sealed class Site
+    {
+        public Site(SyntaxNode anchor, InsertKind kind, bool expanded = false)
+        {
+            Anchor = anchor;
+            Kind = kind;
+            Expanded = expanded;
+        }
+
+        public SyntaxNode Anchor { get; }
+
+        public InsertKind Kind { get; }
+
+        /// <summary>Came from the jumps into another place, so it is not expanded again.</summary>
+        public bool Expanded { get; }
+
+        public Mode Mode { get; set; }
+
+        public bool DroppedAsNull { get; set; }
+
+        public bool Guarded { get; set; }
+
+        /// <summary>For <see cref="InsertKind.ReturnThroughTemp"/>: the local's type and name.</summary>
+        public (string Type, string Name)? Temp { get; set; }
+
+        public Site Copy() => new(Anchor, Kind, Expanded) { Mode = Mode, Temp = Temp };
+    }
 }

@@ -2,16 +2,16 @@ using System.Collections.Immutable;
 using System.Composition;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using PoolRules.Analyzers;
 
 namespace PoolRules.CodeFixes;
 
 /// <summary>
-/// PP0001: gives the page back on every leaking exit, to the pool it came from: <c>RecycleDirect</c> in a NAPI-safe
-/// context, else <c>PutFullPage(page, allowDirect: false)</c>; a second action releases it from the pool and drops the
-/// reference instead. Offered only when every exit the analyzer names can be fixed, so one fix ends the leak.
+/// PP0001: gives the page back on every leaking path, to the pool it came from (<c>page.Pool!</c> when the allocation
+/// does not name one): <c>RecycleDirect</c> in a NAPI-safe context, else <c>PutFullPage(page, allowDirect: false)</c>;
+/// a second action releases it from the pool and drops the reference instead. Offered only when the engine and the
+/// compiler accept the result (see <see cref="LeakRepair"/>), so one fix ends the leak and starts nothing new.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(PP0001InsertPutCodeFix))]
 [Shared]
@@ -19,7 +19,7 @@ public sealed class PP0001InsertPutCodeFix : CodeFixProvider
 {
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.PP0001PageLeak.Id);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => VerifiedFixAllProvider.Instance;
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -32,23 +32,16 @@ public sealed class PP0001InsertPutCodeFix : CodeFixProvider
 
         foreach (var diagnostic in context.Diagnostics)
         {
-            if (LeakRepair.Plan(root, model, diagnostic) is not { } plan)
+            if (LeakRepair.Plan(root, model, diagnostic, context.CancellationToken) is not { } plan)
             {
                 continue;
             }
 
-            context.RegisterCodeFix(
-                CodeAction.Create(
-                    plan.PutTitle,
-                    cancellationToken => plan.ApplyAsync(context.Document, release: false, cancellationToken),
-                    EquivalenceKeys.InsertPut),
-                diagnostic);
-            context.RegisterCodeFix(
-                CodeAction.Create(
-                    $"Release '{plan.Page}' from its pool and drop it on every leaking path",
-                    cancellationToken => plan.ApplyAsync(context.Document, release: true, cancellationToken),
-                    EquivalenceKeys.InsertRelease),
-                diagnostic);
+            // FindAsync verifies every attempt and returns only one that passed.
+            VerifiedFixes.RegisterProven(context, diagnostic, plan.PutTitle, EquivalenceKeys.InsertPut,
+                await plan.FindAsync(context.Document, diagnostic, release: false, context.CancellationToken).ConfigureAwait(false));
+            VerifiedFixes.RegisterProven(context, diagnostic, plan.ReleaseTitle, EquivalenceKeys.InsertRelease,
+                await plan.FindAsync(context.Document, diagnostic, release: true, context.CancellationToken).ConfigureAwait(false));
         }
     }
 }

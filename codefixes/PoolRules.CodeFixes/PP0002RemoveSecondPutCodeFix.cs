@@ -1,9 +1,11 @@
+using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using System.Composition;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -12,40 +14,74 @@ using PoolRules.Analyzers;
 
 namespace PoolRules.CodeFixes;
 
-/// <summary>PP0002: removes the second put or release and keeps the first.</summary>
+/// <summary>
+/// PP0002: keeps exactly one give-back on every path. Removing the second put is right when the first one is reached
+/// by every path that reaches it; when the first sits in a branch (a catch, one arm of an if) the second is the one
+/// every path needs, and the first goes instead. Whichever the engine proves leaves no leak and no double put.
+/// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(PP0002RemoveSecondPutCodeFix))]
 [Shared]
 public sealed class PP0002RemoveSecondPutCodeFix : CodeFixProvider
 {
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.PP0002DoublePut.Id);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => VerifiedFixAllProvider.Instance;
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
         var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null || model is null)
+        {
+            return;
+        }
+
         foreach (var diagnostic in context.Diagnostics)
         {
-            // Only a call that is a statement of its own can go without changing what the code computes.
-            if (root?.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true)
-                    .FirstAncestorOrSelf<InvocationExpressionSyntax>()?.Parent is not ExpressionStatementSyntax statement)
-            {
-                continue;
-            }
-
-            context.RegisterCodeFix(
-                CodeAction.Create(
-                    "Remove the second put",
-                    cancellationToken => RemoveAsync(context.Document, statement, cancellationToken),
-                    EquivalenceKeys.RemoveSecondPut),
-                diagnostic);
+            await VerifiedFixes.RegisterFirstAsync(context, diagnostic, EquivalenceKeys.RemoveSecondPut, Candidates(context.Document, root, model, diagnostic, context.CancellationToken)).ConfigureAwait(false);
         }
     }
 
-    private static async Task<Document> RemoveAsync(Document document, ExpressionStatementSyntax statement, CancellationToken cancellationToken)
+    private static IEnumerable<(string, Func<Task<Document?>>)> Candidates(Document document, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
+    {
+        if (Statement(root, model, diagnostic.Location, cancellationToken) is { } second)
+        {
+            yield return ("Remove the second put", () => RemoveAsync(document, second, cancellationToken));
+        }
+
+        if (diagnostic.AdditionalLocations.Count > 0 && diagnostic.AdditionalLocations[0].SourceTree == root.SyntaxTree
+            && Statement(root, model, diagnostic.AdditionalLocations[0], cancellationToken) is { } first)
+        {
+            yield return ("Remove the first put, which not every path reaches", () => RemoveAsync(document, first, cancellationToken));
+        }
+    }
+
+    // Only a give-back of its own (a pool's put or release, the page's Put()) that is a statement of its own can go
+    // without changing what else the code does; a helper that puts its argument does more than that.
+    private static ExpressionStatementSyntax? Statement(SyntaxNode root, SemanticModel model, Location location, CancellationToken cancellationToken) =>
+        root.FindNode(location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<InvocationExpressionSyntax>() is { Parent: ExpressionStatementSyntax statement } call
+        && model.GetSymbolInfo(call, cancellationToken).Symbol is IMethodSymbol { ContainingType: { ContainingNamespace.Name: "Runtime", Name: var type } } method
+        && ((type == "PagePool" && method.Name is "PutPage" or "PutFullPage" or "RecycleDirect" or "ReleasePage") || (type == "Page" && method.Name == "Put"))
+            ? statement
+            : null;
+
+    private static async Task<Document?> RemoveAsync(Document document, ExpressionStatementSyntax statement, CancellationToken cancellationToken)
     {
         var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
-        if (statement.Parent is BlockSyntax or SwitchSectionSyntax or GlobalStatementSyntax)
+        if (statement.Parent is BlockSyntax { Statements.Count: 1, Parent: IfStatementSyntax { Else: null } branch } && IsPure(branch.Condition)
+            && branch.Parent is BlockSyntax or SwitchSectionSyntax)
+        {
+            // An if that only put the page has nothing left to do once the put goes; a condition without side
+            // effects can go with it.
+            editor.RemoveNode(branch, SyntaxRemoveOptions.KeepUnbalancedDirectives);
+            if (branch.Parent is BlockSyntax block && block.Statements.IndexOf(branch) == 0 && block.Statements.Count > 1)
+            {
+                // The blank line that separated the if from what follows would now open the block.
+                var next = block.Statements[1];
+                editor.ReplaceNode(next, next.WithLeadingTrivia(next.GetLeadingTrivia().SkipWhile(t => t.IsKind(SyntaxKind.EndOfLineTrivia) || (t.IsKind(SyntaxKind.WhitespaceTrivia) && t != next.GetLeadingTrivia().Last()))));
+            }
+        }
+        else if (statement.Parent is BlockSyntax or SwitchSectionSyntax or GlobalStatementSyntax)
         {
             // The statement's own lines go with it (its indentation, comments about it, its end of line); the
             // neighbours keep theirs.
@@ -59,4 +95,18 @@ public sealed class PP0002RemoveSecondPutCodeFix : CodeFixProvider
 
         return editor.GetChangedDocument();
     }
+
+    // Names, literals and operators on them: reading them again or not at all changes nothing.
+    private static bool IsPure(ExpressionSyntax condition) => condition switch
+    {
+        IdentifierNameSyntax or LiteralExpressionSyntax or ThisExpressionSyntax => true,
+        ParenthesizedExpressionSyntax parenthesized => IsPure(parenthesized.Expression),
+        PrefixUnaryExpressionSyntax unary when unary.IsKind(SyntaxKind.LogicalNotExpression) => IsPure(unary.Operand),
+        MemberAccessExpressionSyntax member => IsPure(member.Expression),
+        BinaryExpressionSyntax binary => binary.Kind() is SyntaxKind.LogicalAndExpression or SyntaxKind.LogicalOrExpression
+            or SyntaxKind.EqualsExpression or SyntaxKind.NotEqualsExpression or SyntaxKind.LessThanExpression or SyntaxKind.LessThanOrEqualExpression
+            or SyntaxKind.GreaterThanExpression or SyntaxKind.GreaterThanOrEqualExpression
+            && IsPure(binary.Left) && IsPure(binary.Right),
+        _ => false,
+    };
 }

@@ -4,19 +4,22 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Formatting;
+using Microsoft.CodeAnalysis.FindSymbols;
 using PoolRules.Analyzers;
 
 namespace PoolRules.CodeFixes;
 
 /// <summary>
 /// PP0003: returns the page through the ring instead (<c>PutFullPage(page, allowDirect: false)</c>, or
-/// <c>PutPage(page, size, allowDirect: false)</c> keeping the sync size); or, as a second action, declares the containing
-/// method or local function <c>[NapiContext]</c> — the fix when the code really runs only in the NAPI poll.
+/// <c>PutPage(page, size, allowDirect: false)</c> keeping the sync size), which is right wherever the code runs. A second
+/// action declares the containing method or local function <c>[NapiContext]</c>, offered only when every call of it in
+/// the solution runs in a NAPI-safe context (a claim the attribute would otherwise make falsely, silencing the rule
+/// without making the code safe). A <c>[NapiContext]</c> method called from outside one gets nothing automatic: only
+/// its author knows whether the caller or the callee is wrong.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(PP0003DirectRecycleCodeFix))]
 [Shared]
@@ -26,45 +29,82 @@ public sealed class PP0003DirectRecycleCodeFix : CodeFixProvider
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.PP0003DirectRecycleOutsideNapi.Id);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => VerifiedFixAllProvider.Instance;
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
         var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        if (root is null)
+        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null || model is null)
         {
             return;
         }
 
         foreach (var diagnostic in context.Diagnostics)
         {
-            if (root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<InvocationExpressionSyntax>() is not { } call)
+            // Only a direct recycle of the pool itself; a call of a [NapiContext] method or a method group is left alone.
+            if (root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<InvocationExpressionSyntax>() is not { } call
+                || model.GetSymbolInfo(call, context.CancellationToken).Symbol is not IMethodSymbol { ContainingType.Name: "PagePool" }
+                || ThroughRing(call) is not { } replacement)
             {
                 continue;
             }
 
-            if (ThroughRing(call) is { } replacement)
-            {
-                context.RegisterCodeFix(
-                    CodeAction.Create(
-                        "Return the page through the ring (allowDirect: false)",
-                        _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(call, replacement))),
-                        EquivalenceKeys.PutThroughRing),
-                    diagnostic);
-            }
+            await VerifiedFixes.RegisterAsync(
+                context,
+                diagnostic,
+                "Return the page through the ring (allowDirect: false)",
+                EquivalenceKeys.PutThroughRing,
+                context.Document.WithSyntaxRoot(root.ReplaceNode(call, replacement))).ConfigureAwait(false);
 
             // Only a method or local function can carry the attribute; after an await no attribute makes the code safe.
             var function = call.Ancestors().FirstOrDefault(n => n is AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax or BaseMethodDeclarationSyntax);
-            if (function is (MethodDeclarationSyntax or LocalFunctionStatementSyntax) && !HasNapiContext(function) && !AfterAwait(call, function))
+            if (function is (MethodDeclarationSyntax or LocalFunctionStatementSyntax) && !HasNapiContext(function) && !AfterAwait(call, function)
+                && await OnlyCalledFromNapiAsync(context.Document, model, function, context.CancellationToken).ConfigureAwait(false))
             {
-                context.RegisterCodeFix(
-                    CodeAction.Create(
-                        $"Mark '{Name(function)}' [NapiContext]",
-                        _ => Task.FromResult(context.Document.WithSyntaxRoot(MarkNapiContext(root, function))),
-                        EquivalenceKeys.MarkNapiContext),
-                    diagnostic);
+                await VerifiedFixes.RegisterAsync(
+                    context,
+                    diagnostic,
+                    $"Mark '{Name(function)}' [NapiContext]: every call of it runs in a NAPI poll",
+                    EquivalenceKeys.MarkNapiContext,
+                    context.Document.WithSyntaxRoot(MarkNapiContext(root, function))).ConfigureAwait(false);
             }
         }
+    }
+
+    // The attribute is a promise about every caller: true only when there is at least one, each one a direct call
+    // in code the analyzers already hold NAPI-safe, and nothing else (a delegate, an override, another assembly) can reach it.
+    private static async Task<bool> OnlyCalledFromNapiAsync(Document document, SemanticModel model, SyntaxNode function, CancellationToken cancellationToken)
+    {
+        if (model.GetDeclaredSymbol(function, cancellationToken) is not IMethodSymbol method
+            || method.IsVirtual || method.IsAbstract || method.IsOverride || !method.ExplicitInterfaceImplementations.IsEmpty
+            || (method.MethodKind != MethodKind.LocalFunction && method.ContainingType.AllInterfaces.SelectMany(i => i.GetMembers()).Any(m => SymbolEqualityComparer.Default.Equals(method.ContainingType.FindImplementationForInterfaceMember(m), method))))
+        {
+            return false;
+        }
+
+        var references = await SymbolFinder.FindReferencesAsync(method, document.Project.Solution, cancellationToken).ConfigureAwait(false);
+        var calls = 0;
+        foreach (var location in references.SelectMany(r => r.Locations))
+        {
+            if (location.Document.Project.Id != document.Project.Id
+                || await location.Document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false) is not { } root
+                || await location.Document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false) is not { } callerModel)
+            {
+                return false;
+            }
+
+            var name = root.FindNode(location.Location.SourceSpan, getInnermostNodeForTie: true);
+            var callee = name.Parent is MemberAccessExpressionSyntax member && member.Name == name ? member : name;
+            if (callee.Parent is not InvocationExpressionSyntax invocation || invocation.Expression != callee || !NapiSafety.IsNapiSafe(invocation, callerModel))
+            {
+                return false;
+            }
+
+            calls++;
+        }
+
+        return calls > 0 && (method.MethodKind == MethodKind.LocalFunction || method.DeclaredAccessibility is Accessibility.Private or Accessibility.Internal or Accessibility.ProtectedAndInternal);
     }
 
     // RecycleDirect(page) → PutFullPage(page, allowDirect: false); Put(Full)Page(…, true) → the same call with false.

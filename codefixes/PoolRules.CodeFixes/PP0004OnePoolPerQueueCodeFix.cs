@@ -25,7 +25,7 @@ public sealed class PP0004OnePoolPerQueueCodeFix : CodeFixProvider
 {
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.PP0004PoolQueueCount.Id);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => VerifiedFixAllProvider.Instance;
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -46,21 +46,21 @@ public sealed class PP0004OnePoolPerQueueCodeFix : CodeFixProvider
             var related = root.FindNode(diagnostic.AdditionalLocations[0].SourceSpan, getInnermostNodeForTie: true);
             if (SharedCreation(reported, related) is { } move)
             {
-                context.RegisterCodeFix(
-                    CodeAction.Create(
-                        $"Create '{move.Declaration.Declaration.Variables[0].Identifier.ValueText}' per queue, inside the loop",
-                        cancellationToken => MoveIntoLoopAsync(context.Document, move.Declaration, move.Body, cancellationToken),
-                        EquivalenceKeys.CreatePoolPerQueue),
-                    diagnostic);
+                await VerifiedFixes.RegisterAsync(
+                    context,
+                    diagnostic,
+                    $"Create '{move.Declaration.Declaration.Variables[0].Identifier.ValueText}' per queue, inside the loop",
+                    EquivalenceKeys.CreatePoolPerQueue,
+                    await MoveIntoLoopAsync(context.Document, move.Declaration, move.Body, context.CancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
             }
             else if (reported is ExpressionSyntax size && related is ForStatementSyntax { Condition: BinaryExpressionSyntax { Right: var bound } } && size.Parent is ArrayRankSpecifierSyntax or ArgumentSyntax)
             {
-                context.RegisterCodeFix(
-                    CodeAction.Create(
-                        $"Size the pools by '{bound}', the RX queue count",
-                        _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(size, bound.WithoutTrivia().WithTriviaFrom(size)))),
-                        EquivalenceKeys.SizePoolsByQueueCount),
-                    diagnostic);
+                await VerifiedFixes.RegisterAsync(
+                    context,
+                    diagnostic,
+                    $"Size the pools by '{bound}', the RX queue count",
+                    EquivalenceKeys.SizePoolsByQueueCount,
+                    context.Document.WithSyntaxRoot(root.ReplaceNode(size, bound.WithoutTrivia().WithTriviaFrom(size)))).ConfigureAwait(false);
             }
         }
     }

@@ -4,7 +4,6 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -27,7 +26,7 @@ public sealed class PP0006PoolParamsCodeFix : CodeFixProvider
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.PP0006InvalidPoolParams.Id);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => VerifiedFixAllProvider.Instance;
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -51,29 +50,55 @@ public sealed class PP0006PoolParamsCodeFix : CodeFixProvider
             }
 
             var reportedName = Name(reported);
-            if (reportedName == "Flags" && (flagBits & DmaMap) == 0)
-            {
-                context.RegisterCodeFix(
-                    CodeAction.Create(
-                        "Add DmaMap to Flags",
-                        _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(flags.Right, WithDmaMap(flags.Right)))),
-                        EquivalenceKeys.AddDmaMap),
-                    diagnostic);
-            }
-
             var maxLength = Assignment(initializer, "MaxLength");
             var maxLengthIsZero = maxLength is null
                 ? reportedName == "Flags"
                 : reportedName == "MaxLength" && model.GetConstantValue(maxLength.Right, context.CancellationToken) is { HasValue: true, Value: 0 };
+            var value = PageRemainder(initializer, model, context.CancellationToken);
+            var offered = false;
+            if (reportedName == "Flags" && (flagBits & DmaMap) == 0 && maxLengthIsZero)
+            {
+                // Both are wrong in one diagnostic: only the two edits together leave nothing for PP0006 to report.
+                var tracked = root.TrackNodes(initializer, flags);
+                tracked = tracked.ReplaceNode(tracked.GetCurrentNode(flags)!.Right, WithDmaMap(flags.Right));
+                var both = SetMaxLength(tracked, tracked.GetCurrentNode(initializer)!, tracked.GetCurrentNode(flags)!, null, value);
+                offered |= await VerifiedFixes.RegisterAsync(
+                    context,
+                    diagnostic,
+                    $"Add DmaMap to Flags and set MaxLength to {value}",
+                    EquivalenceKeys.AddDmaMapAndMaxLength,
+                    context.Document.WithSyntaxRoot(both)).ConfigureAwait(false);
+            }
+
+            if (reportedName == "Flags" && (flagBits & DmaMap) == 0)
+            {
+                offered |= await VerifiedFixes.RegisterAsync(
+                    context,
+                    diagnostic,
+                    "Add DmaMap to Flags",
+                    EquivalenceKeys.AddDmaMap,
+                    context.Document.WithSyntaxRoot(root.ReplaceNode(flags.Right, WithDmaMap(flags.Right)))).ConfigureAwait(false);
+            }
+
             if (maxLengthIsZero)
             {
-                var value = PageRemainder(initializer, model, context.CancellationToken);
-                context.RegisterCodeFix(
-                    CodeAction.Create(
-                        $"Set MaxLength to {value}",
-                        _ => Task.FromResult(context.Document.WithSyntaxRoot(SetMaxLength(root, initializer, flags, maxLength, value))),
-                        EquivalenceKeys.SetMaxLength),
-                    diagnostic);
+                offered |= await VerifiedFixes.RegisterAsync(
+                    context,
+                    diagnostic,
+                    $"Set MaxLength to {value}",
+                    EquivalenceKeys.SetMaxLength,
+                    context.Document.WithSyntaxRoot(SetMaxLength(root, initializer, flags, maxLength, value))).ConfigureAwait(false);
+            }
+
+            // A pool with no Device can map nothing, so DmaMap cannot be added; its sync flag has nothing to sync.
+            if (!offered && reportedName == "Flags" && (flagBits & DmaMap) == 0 && Assignment(initializer, "Device") is null && WithoutDmaSync(flags.Right) is { } withoutSync)
+            {
+                await VerifiedFixes.RegisterAsync(
+                    context,
+                    diagnostic,
+                    "Remove DmaSyncDevice: a pool without a Device maps nothing to sync",
+                    EquivalenceKeys.RemoveDmaSync,
+                    context.Document.WithSyntaxRoot(root.ReplaceNode(flags.Right, withoutSync.WithTriviaFrom(flags.Right)))).ConfigureAwait(false);
             }
         }
     }
@@ -93,6 +118,17 @@ public sealed class PP0006PoolParamsCodeFix : CodeFixProvider
         var dmaMap = SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, enumType, SyntaxFactory.IdentifierName("DmaMap"));
         return SyntaxFactory.BinaryExpression(SyntaxKind.BitwiseOrExpression, dmaMap, value.WithoutTrivia()).WithTriviaFrom(value);
     }
+
+    // `PagePoolFlags.DmaSyncDevice` becomes `PagePoolFlags.None`; `A | PagePoolFlags.DmaSyncDevice` becomes `A`.
+    private static ExpressionSyntax? WithoutDmaSync(ExpressionSyntax value) => value switch
+    {
+        MemberAccessExpressionSyntax { Name.Identifier.ValueText: "DmaSyncDevice" } member => member.WithName(SyntaxFactory.IdentifierName("None")),
+        BinaryExpressionSyntax { RawKind: (int)SyntaxKind.BitwiseOrExpression } either when IsDmaSync(either.Right) => either.Left.WithoutTrivia(),
+        BinaryExpressionSyntax { RawKind: (int)SyntaxKind.BitwiseOrExpression } either when IsDmaSync(either.Left) => either.Right.WithoutTrivia(),
+        _ => null,
+    };
+
+    private static bool IsDmaSync(ExpressionSyntax expression) => expression is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "DmaSyncDevice" };
 
     // What the page holds from Offset on: the most a device sync can cover.
     private static string PageRemainder(InitializerExpressionSyntax initializer, SemanticModel model, CancellationToken cancellationToken)

@@ -1,23 +1,28 @@
+using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Composition;
-using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using PoolRules.Analyzers;
 
 namespace PoolRules.CodeFixes;
 
-/// <summary>PP0008: puts the page back to the pool it was allocated from (the receiver of the allocating call).</summary>
+/// <summary>
+/// PP0008: puts the page back to the pool it was allocated from: the receiver of the allocating call when that is a
+/// plain name and the engine agrees, else <c>page.Pool!</c>, the page's own pool (the one answer when the pool is
+/// chosen at run time, as by a switch over two pools).
+/// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(PP0008PutToOwningPoolCodeFix))]
 [Shared]
 public sealed class PP0008PutToOwningPoolCodeFix : CodeFixProvider
 {
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.PP0008WrongPool.Id);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => VerifiedFixAllProvider.Instance;
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
@@ -32,23 +37,38 @@ public sealed class PP0008PutToOwningPoolCodeFix : CodeFixProvider
             // The analyzer reports at the put and points at the allocation; both calls are `pool.Method(...)`.
             if (diagnostic.AdditionalLocations.Count == 0
                 || diagnostic.AdditionalLocations[0].SourceTree != root.SyntaxTree
-                || Receiver(root, diagnostic.Location) is not { } wrongPool
-                || Receiver(root, diagnostic.AdditionalLocations[0]) is not { } owningPool)
+                || Call(root, diagnostic.Location) is not { Expression: MemberAccessExpressionSyntax { Expression: var wrongPool } } put)
             {
                 continue;
             }
 
-            context.RegisterCodeFix(
-                CodeAction.Create(
-                    $"Put to '{owningPool}', the pool the page came from",
-                    _ => Task.FromResult(context.Document.WithSyntaxRoot(
-                        root.ReplaceNode(wrongPool, owningPool.WithTriviaFrom(wrongPool)))),
-                    EquivalenceKeys.PutToOwningPool),
-                diagnostic);
+            await VerifiedFixes.RegisterFirstAsync(context, diagnostic, EquivalenceKeys.PutToOwningPool, Candidates(context.Document, root, put, wrongPool, diagnostic)).ConfigureAwait(false);
         }
     }
 
-    private static ExpressionSyntax? Receiver(SyntaxNode root, Location location) =>
-        (root.FindNode(location.SourceSpan, getInnermostNodeForTie: true)
-            .FirstAncestorOrSelf<InvocationExpressionSyntax>()?.Expression as MemberAccessExpressionSyntax)?.Expression;
+    private static IEnumerable<(string, Func<Task<Document?>>)> Candidates(Document document, SyntaxNode root, InvocationExpressionSyntax put, ExpressionSyntax wrongPool, Diagnostic diagnostic)
+    {
+        if ((Call(root, diagnostic.AdditionalLocations[0])?.Expression as MemberAccessExpressionSyntax)?.Expression is { } owningPool && IsPlainName(owningPool))
+        {
+            yield return ($"Put to '{owningPool}', the pool the page came from", () => Task.FromResult<Document?>(document.WithSyntaxRoot(root.ReplaceNode(wrongPool, owningPool.WithTriviaFrom(wrongPool)))));
+        }
+
+        if (put.ArgumentList.Arguments.Count > 0 && put.ArgumentList.Arguments[0].Expression is IdentifierNameSyntax page)
+        {
+            var ownPool = SyntaxFactory.PostfixUnaryExpression(
+                SyntaxKind.SuppressNullableWarningExpression,
+                SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, page.WithoutTrivia(), SyntaxFactory.IdentifierName("Pool")));
+            yield return ($"Put to '{page.Identifier.ValueText}.Pool', the pool the page came from", () => Task.FromResult<Document?>(document.WithSyntaxRoot(root.ReplaceNode(wrongPool, ownPool.WithTriviaFrom(wrongPool)))));
+        }
+    }
+
+    private static InvocationExpressionSyntax? Call(SyntaxNode root, Location location) =>
+        root.FindNode(location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<InvocationExpressionSyntax>();
+
+    private static bool IsPlainName(ExpressionSyntax expression) => expression switch
+    {
+        IdentifierNameSyntax or ThisExpressionSyntax => true,
+        MemberAccessExpressionSyntax member => IsPlainName(member.Expression),
+        _ => false,
+    };
 }

@@ -38,7 +38,7 @@ public sealed class DotnetFormatEndToEndTests : IDisposable
     }
 
     [Fact]
-    public async Task Dotnet_format_fixes_leaks_double_puts_and_direct_recycles_and_the_result_builds_clean()
+    public async Task Dotnet_format_fixes_every_fixable_finding_past_the_unfixable_ones_and_the_result_builds()
     {
         var bin = AppContext.BaseDirectory;
         var runtime = typeof(PoolRules.Runtime.PagePool).Assembly.Location;
@@ -69,6 +69,22 @@ public sealed class DotnetFormatEndToEndTests : IDisposable
                 private readonly PagePool _pool;
 
                 public Rx(PagePool pool) => _pool = pool;
+
+                // No edit fixes this leak (every place a put could go is also reached by the put): it has no fix, and
+                // it comes first, which is where Fix All used to give up on the whole rule.
+                public void Send(bool send)
+                {
+                    var page = _pool.DevAllocPages();
+                    if (page is null)
+                    {
+                        return;
+                    }
+
+                    if (send)
+                    {
+                        _pool.PutFullPage(page, allowDirect: false);
+                    }
+                }
 
                 public int Fill(bool bad)
                 {
@@ -106,8 +122,23 @@ public sealed class DotnetFormatEndToEndTests : IDisposable
             }
             """);
 
-        var (formatCode, formatOutput) = await RunAsync("format", "analyzers", "Driver.csproj", "--diagnostics", "PP0001", "PP0002", "PP0003", "--severity", "warn", "-v", "diag");
+        File.WriteAllText(Path.Combine(_dir, "Pools.cs"), """
+            using PoolRules.Runtime;
+
+            namespace Seeded;
+
+            public static class Pools
+            {
+                // Which ring size was meant is the author's call: no fix, and it comes first.
+                public static PagePool Big() => PagePool.Create(new PagePoolParams { PoolSize = 40000 });
+
+                public static PagePool Synced(IDmaDevice dev) => PagePool.Create(new PagePoolParams { Flags = PagePoolFlags.DmaSyncDevice, Device = dev, MaxLength = 1024 });
+            }
+            """);
+
+        var (formatCode, formatOutput) = await RunAsync("format", "analyzers", "Driver.csproj", "--diagnostics", "PP0001", "PP0002", "PP0003", "PP0006", "--severity", "warn", "-v", "diag");
         Assert.True(formatCode == 0, "dotnet format failed:\n" + formatOutput);
+        Assert.DoesNotContain("Fix All action", formatOutput, StringComparison.Ordinal);
 
         var rx = File.ReadAllText(Path.Combine(_dir, "Rx.cs"));
         var completion = File.ReadAllText(Path.Combine(_dir, "Completion.cs"));
@@ -118,11 +149,15 @@ public sealed class DotnetFormatEndToEndTests : IDisposable
         Assert.Matches(new Regex(@"if \(bad\)\s*\{\s*_pool\.PutFullPage\(page, allowDirect: false\);\s*return -1;"), rx);
         Assert.Single(Regex.Matches(rx.Substring(rx.IndexOf("void Drop", StringComparison.Ordinal)), @"PutFullPage"));
         Assert.Contains("Task.Run(() => pool.PutFullPage(page, allowDirect: false))", completion, StringComparison.Ordinal);
+        var pools = File.ReadAllText(Path.Combine(_dir, "Pools.cs"));
+        Assert.Contains("Flags = PagePoolFlags.DmaMap | PagePoolFlags.DmaSyncDevice, Device = dev", pools, StringComparison.Ordinal);
+        Assert.Contains("PoolSize = 40000", pools, StringComparison.Ordinal);
 
         var (buildCode, buildOutput) = await RunAsync("build", "Driver.csproj", "-nologo", "-clp:NoSummary");
         Assert.True(buildCode == 0, "the fixed project does not build:\n" + buildOutput);
-        var poolRulesWarnings = buildOutput.Split('\n').Where(l => Regex.IsMatch(l, @"warning PP\d{4}")).ToArray();
-        Assert.True(poolRulesWarnings.Length == 0, "PoolRules warnings after the fixes:\n" + string.Join("\n", poolRulesWarnings));
+        // What is left is exactly the two findings no fix is offered for.
+        var poolRulesWarnings = buildOutput.Split('\n').Where(l => Regex.IsMatch(l, @"warning PP\d{4}")).Select(l => Regex.Match(l, @"(\w+\.cs)\(\d+,\d+\): warning (PP\d{4})").Value).Distinct().Order().ToArray();
+        Assert.Equal([@"Pools.cs(8,74): warning PP0006", @"Rx.cs(16,20): warning PP0001"], poolRulesWarnings);
     }
 
     private async Task<(int ExitCode, string Output)> RunAsync(params string[] arguments)

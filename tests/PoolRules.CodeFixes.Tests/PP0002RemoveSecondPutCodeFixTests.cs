@@ -259,6 +259,104 @@ public class PP0002RemoveSecondPutCodeFixTests
     }
 
     [Fact]
+    public Task First_put_in_a_branch_goes_and_the_put_every_path_reaches_stays()
+    {
+        // Removing the second put would leak the page whenever the branch is not taken.
+        const string source = """
+            class Driver
+            {
+                void Complete(PagePool pool, [TakesPageOwnership] Page page, bool error)
+                {
+                    if (error)
+                    {
+                        pool.PutFullPage(page, allowDirect: false);
+                    }
+
+                    {|PP0002:pool.PutFullPage(page, allowDirect: false)|};
+                }
+            }
+            """;
+        const string fixedSource = """
+            class Driver
+            {
+                void Complete(PagePool pool, [TakesPageOwnership] Page page, bool error)
+                {
+                    pool.PutFullPage(page, allowDirect: false);
+                }
+            }
+            """;
+        return Verify.FixAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public Task Put_in_a_catch_goes_when_the_put_after_the_try_covers_every_path()
+    {
+        const string source = """
+            class Driver
+            {
+                void Transmit(PagePool pool, int length)
+                {
+                    var page = pool.DevAllocPages();
+                    if (page is null) return;
+                    try
+                    {
+                        if (length > page.Length) throw new InvalidOperationException("frame too long");
+                        page.Span.Slice(0, length).Clear();
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        pool.PutFullPage(page, allowDirect: false);
+                        Console.WriteLine("send failed");
+                    }
+
+                    {|PP0002:pool.PutFullPage(page, allowDirect: false)|};
+                }
+            }
+            """;
+        const string fixedSource = """
+            class Driver
+            {
+                void Transmit(PagePool pool, int length)
+                {
+                    var page = pool.DevAllocPages();
+                    if (page is null) return;
+                    try
+                    {
+                        if (length > page.Length) throw new InvalidOperationException("frame too long");
+                        page.Span.Slice(0, length).Clear();
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        Console.WriteLine("send failed");
+                    }
+
+                    pool.PutFullPage(page, allowDirect: false);
+                }
+            }
+            """;
+        return Verify.FixAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public Task The_same_put_repeated_by_a_loop_gets_no_fix_because_removing_it_leaks()
+    {
+        const string source = """
+            class Driver
+            {
+                void Drain(PagePool pool, [TakesPageOwnership] Page page, int count)
+                {
+                    do
+                    {
+                        {|PP0002:pool.PutFullPage(page, allowDirect: false)|};
+                    }
+                    while (--count > 0);
+                }
+            }
+            """;
+        return Verify.FixAsync(source, source);
+    }
+
+    [Fact]
     public Task Fix_all_removes_every_second_put_in_every_document()
     {
         const string first = """

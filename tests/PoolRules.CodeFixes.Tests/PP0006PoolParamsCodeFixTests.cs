@@ -181,7 +181,36 @@ public class PP0006PoolParamsCodeFixTests
                 });
             }
             """;
-        return Verify.FixAsync(source, fixedSource, iterations: 2);
+        return Verify.FixAsync(source, fixedSource, equivalenceKey: EquivalenceKeys.AddDmaMapAndMaxLength);
+    }
+
+    [Fact]
+    public Task Cpu_only_pool_with_the_sync_flag_loses_the_flag_because_without_a_device_it_cannot_map()
+    {
+        // Adding DmaMap would need a Device the pool does not have; that fix is not offered.
+        const string source = """
+            class Driver
+            {
+                PagePool Copies(Napi napi) => PagePool.Create(new PagePoolParams
+                {
+                    {|PP0006:Flags = PagePoolFlags.DmaSyncDevice|},
+                    PoolSize = 256,
+                    Napi = napi,
+                });
+            }
+            """;
+        const string fixedSource = """
+            class Driver
+            {
+                PagePool Copies(Napi napi) => PagePool.Create(new PagePoolParams
+                {
+                    Flags = PagePoolFlags.None,
+                    PoolSize = 256,
+                    Napi = napi,
+                });
+            }
+            """;
+        return Verify.FixAsync(source, fixedSource, equivalenceKey: EquivalenceKeys.RemoveDmaSync);
     }
 
     [Fact]

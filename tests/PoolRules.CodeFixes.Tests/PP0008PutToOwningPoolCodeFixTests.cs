@@ -211,6 +211,61 @@ public class PP0008PutToOwningPoolCodeFixTests
     }
 
     [Fact]
+    public Task Pool_chosen_at_run_time_gets_the_pages_own_pool_not_the_other_field()
+    {
+        // Naming _rx1 would only swap the bug onto the queue-0 page; the page knows its pool.
+        const string source = """
+            class Driver
+            {
+                private readonly PagePool _rx0;
+                private readonly PagePool _rx1;
+
+                Driver(PagePool rx0, PagePool rx1)
+                {
+                    _rx0 = rx0;
+                    _rx1 = rx1;
+                }
+
+                void Run(int queue)
+                {
+                    var page = queue switch
+                    {
+                        0 => _rx0.DevAllocPages(),
+                        _ => _rx1.DevAllocPages(),
+                    };
+                    if (page is null) return;
+                    {|PP0008:_rx0.PutFullPage(page, allowDirect: false)|};
+                }
+            }
+            """;
+        const string fixedSource = """
+            class Driver
+            {
+                private readonly PagePool _rx0;
+                private readonly PagePool _rx1;
+
+                Driver(PagePool rx0, PagePool rx1)
+                {
+                    _rx0 = rx0;
+                    _rx1 = rx1;
+                }
+
+                void Run(int queue)
+                {
+                    var page = queue switch
+                    {
+                        0 => _rx0.DevAllocPages(),
+                        _ => _rx1.DevAllocPages(),
+                    };
+                    if (page is null) return;
+                    page.Pool!.PutFullPage(page, allowDirect: false);
+                }
+            }
+            """;
+        return Verify.FixAsync(source, fixedSource);
+    }
+
+    [Fact]
     public Task Fix_all_puts_every_page_back_to_its_own_pool_in_every_document()
     {
         const string first = """

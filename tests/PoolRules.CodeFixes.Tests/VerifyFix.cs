@@ -62,6 +62,9 @@ public static class VerifyFix<TAnalyzer, TCodeFix>
             test.BatchFixedState.Sources.Add((name, Usings + documents[i].Fixed));
         }
 
+        // Markup left in a fixed document is a diagnostic that no fix is offered for (and Fix All must pass over).
+        test.FixedState.MarkupHandling = MarkupMode.Allow;
+        test.BatchFixedState.MarkupHandling = MarkupMode.Allow;
         test.CodeActionIndex = codeActionIndex;
         test.CodeActionEquivalenceKey = equivalenceKey;
         return test.RunAsync(CancellationToken.None);

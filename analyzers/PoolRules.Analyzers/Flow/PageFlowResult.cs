@@ -138,6 +138,9 @@ internal sealed class PageFlowResult
 
     public List<WrongPoolFinding> WrongPools { get; } = new();
 
+    /// <summary>Puts, releases and drops whose page may be null on some path: no rule reports them, the code fixes ask (a put they insert there needs a guard).</summary>
+    public List<Location> MaybeNullPuts { get; } = new();
+
     public static string Describe(PageState state) => state switch
     {
         PageState.Released => "released from its pool",

@@ -1578,6 +1578,11 @@ internal sealed class PageFlowRun
 
     private void Release(SmallSet<int> refs, IOperation at, PageState now, IOperation? pool)
     {
+        if (Reporting && refs.Any(id => id == FlowState.NullRef || (id >= 0 && _state.Facts(id).Any(f => f.State is PageState.Null or PageState.NotAllocated))))
+        {
+            _result!.MaybeNullPuts.Add(at.Syntax.GetLocation());
+        }
+
         foreach (var id in refs)
         {
             if (id < 0)
@@ -1613,13 +1618,20 @@ internal sealed class PageFlowRun
     private void CheckPool(int id, IOperation at, IOperation pool)
     {
         var origin = _origins[id];
-        if (origin.Pool is not { } from || PoolKeys.Of(pool, _known) is not { } to || from.Key == to.Key || _wrongPools.ContainsKey(at))
+        if (origin.Pool is not { } from || OwnPool(id, pool) || PoolKeys.Of(pool, _known) is not { } to || from.Key == to.Key || _wrongPools.ContainsKey(at))
         {
             return;
         }
 
         _wrongPools[at] = new WrongPoolFinding(at.Syntax.GetLocation(), origin.DisplayName, from.Display, to.Display, origin.Location);
     }
+
+    // `page.Pool` of the page being put is the pool it came from, whichever that was (DESIGN: same pool).
+    private bool OwnPool(int id, IOperation pool) =>
+        Unwrap(pool) is IPropertyReferenceOperation { Property.Name: "Pool", Instance: { } instance } property
+        && _known.IsPage(property.Property.ContainingType)
+        && VarKey(instance) is { } key
+        && Var(key).Contains(id);
 
     private void Use(SmallSet<int> refs, IOperation? use)
     {
