@@ -108,7 +108,8 @@ public sealed class CorpusTests
             .Select(f => (f, File.ReadAllText(f)))
             .ToArray();
         Assert.NotEmpty(files);
-        var compilation = AllAnalyzers.Compile("RxDriver", TestReferences.All, files)
+        MetadataReference[] references = [.. TestReferences.All, MetadataReference.CreateFromFile(typeof(PoolRules.Xdp.XdpInterface).Assembly.Location)];
+        var compilation = AllAnalyzers.Compile("RxDriver", references, files)
             .WithOptions(new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
         Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()));
 
