@@ -22,11 +22,15 @@ internal readonly struct FixProblem
     /// <summary>Raised where the engine says an inserted put may see a null page (no rule reports this; a put of null throws).</summary>
     public const string MaybeNullPut = "PoolRules.MaybeNullPut";
 
-    public FixProblem(string id, TextSpan span)
+    public FixProblem(string id, TextSpan span, ImmutableArray<TextSpan> related = default)
     {
         Id = id;
         Span = span;
+        Related = related.IsDefault ? ImmutableArray<TextSpan>.Empty : related;
     }
+
+    /// <summary>The finding's related places (a double put's first put, a use's put), where the fix's own code may be.</summary>
+    public ImmutableArray<TextSpan> Related { get; }
 
     public string Id { get; }
 
@@ -192,7 +196,7 @@ internal static class FixVerifier
             }
             else
             {
-                problems.Add(new FixProblem(diagnostic.Id, diagnostic.Location.SourceSpan));
+                problems.Add(new FixProblem(diagnostic.Id, diagnostic.Location.SourceSpan, diagnostic.AdditionalLocations.Where(l => l.SourceTree == diagnostic.Location.SourceTree).Select(l => l.SourceSpan).ToImmutableArray()));
             }
         }
     }

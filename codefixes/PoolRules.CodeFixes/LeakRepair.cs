@@ -23,7 +23,7 @@ namespace PoolRules.CodeFixes;
 internal sealed class LeakRepair
 {
     // Each attempt is one edit and one verification; a leak whose places do not settle in these gets no fix.
-    private const int MaxAttempts = 8;
+    private const int MaxAttempts = 10;
 
     private const string SiteAnnotationKind = "PoolRules.LeakSite";
 
@@ -58,6 +58,9 @@ internal sealed class LeakRepair
 
         // A return whose value reads the page: the value goes into a local first, then the put, then the return.
         ReturnThroughTemp,
+
+        // An if without else whose branch gives the page back: the path that skips it gets an else with the put.
+        AsElse,
     }
 
     private enum Mode
@@ -201,7 +204,8 @@ internal sealed class LeakRepair
                 continue;
             }
 
-            var problems = check.Problems.Where(p => span.Contains(p.Span)).ToList();
+            // A double put or a use after put that an inserted put causes is reported at the old code and points back at it.
+            var problems = check.Problems.Where(p => span.Contains(p.Span) || (p.Id.StartsWith("PP", System.StringComparison.Ordinal) && p.Related.Any(span.Contains))).ToList();
             if (problems.Count == 0)
             {
                 continue;
@@ -209,7 +213,7 @@ internal sealed class LeakRepair
 
             progressed = true;
             var mayBeNull = check.MaybeNull.Any(span.Contains);
-            var sharedLabel = !site.Expanded && site.Anchor is StatementSyntax statement && site.Kind != InsertKind.AtEnd && Label(statement) is not null;
+            var sharedLabel = !site.Expanded && site.Anchor is StatementSyntax statement && site.Kind is InsertKind.Before or InsertKind.ReturnThroughTemp && Label(statement) is not null;
             if (sharedLabel || problems.Any(p => ScopeErrors.Contains(p.Id) || p.Id.StartsWith("PP", System.StringComparison.Ordinal)))
             {
                 // The page is out of reach here, or this place is shared with paths where it is null or given back
@@ -314,6 +318,16 @@ internal sealed class LeakRepair
             }
         }
 
+        // An if without else joins the path that skips its branch with the one through it: the skipping path gets
+        // its own put in a new else.
+        foreach (var branch in scope.DescendantNodes(n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)).OfType<IfStatementSyntax>())
+        {
+            if (branch.Else is null && branch.SpanStart > _declarationEnd && GivesBack(branch.Statement, Page))
+            {
+                yield return new Site(branch, InsertKind.AsElse, expanded: true);
+            }
+        }
+
         // A catch that swallows the exception joins the paths after the try, where the put-back path arrives too:
         // the end of the catch is its own leaking path.
         foreach (var handler in scope.DescendantNodes(n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)).OfType<CatchClauseSyntax>())
@@ -391,6 +405,12 @@ internal sealed class LeakRepair
             if (kind == InsertKind.AtEnd)
             {
                 editor.ReplaceNode(anchor, (current, _) => ((BlockSyntax)current).AddStatements(statements));
+            }
+            else if (kind == InsertKind.AsElse)
+            {
+                editor.ReplaceNode(anchor, (current, _) => ((IfStatementSyntax)current)
+                    .WithElse(SyntaxFactory.ElseClause(SyntaxFactory.Block(statements)))
+                    .WithAdditionalAnnotations(Formatter.Annotation));
             }
             else if (kind == InsertKind.ReturnThroughTemp && sites[i].Temp is { } temp && anchor is ReturnStatementSyntax { Expression: { } value } ret)
             {
@@ -572,9 +592,21 @@ internal sealed class LeakRepair
                     }
                 }
 
+                if (branch.Else is null && GivesBack(branch.Statement, page))
+                {
+                    // The path that skips the branch.
+                    yield return (branch, InsertKind.AsElse);
+                }
+
                 break;
         }
     }
+
+    // A branch that puts or releases the page: the path that skips it is the one still owning it.
+    private static bool GivesBack(StatementSyntax statement, string page) =>
+        statement.DescendantNodesAndSelf().OfType<InvocationExpressionSyntax>().Any(call =>
+            call.Expression is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "PutPage" or "PutFullPage" or "RecycleDirect" or "ReleasePage" }
+            && call.ArgumentList.Arguments.Count > 0 && Mentions(call.ArgumentList.Arguments[0], page));
 
     private static StatementSyntax? LastJump(StatementSyntax? statement) => statement switch
     {

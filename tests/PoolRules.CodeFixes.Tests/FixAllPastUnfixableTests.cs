@@ -17,14 +17,9 @@ public class FixAllPastUnfixableTests
     private const string Leaks = """
         class Driver
         {
-            void Send(PagePool pool, bool send)
+            void Warm(PagePool pool)
             {
-                var page = {|PP0001:pool.DevAllocPages()|};
-                if (page is null) return;
-                if (send)
-                {
-                    pool.PutFullPage(page, allowDirect: false);
-                }
+                {|PP0001:pool.DevAllocPages()|};
             }
 
             void Run(PagePool pool, bool bad)
@@ -40,14 +35,9 @@ public class FixAllPastUnfixableTests
     private const string LeaksFixed = """
         class Driver
         {
-            void Send(PagePool pool, bool send)
+            void Warm(PagePool pool)
             {
-                var page = {|PP0001:pool.DevAllocPages()|};
-                if (page is null) return;
-                if (send)
-                {
-                    pool.PutFullPage(page, allowDirect: false);
-                }
+                {|PP0001:pool.DevAllocPages()|};
             }
 
             void Run(PagePool pool, bool bad)

@@ -823,9 +823,9 @@ public class PP0001InsertPutCodeFixTests
     }
 
     [Fact]
-    public Task Leak_on_an_if_without_else_that_also_reaches_a_put_gets_no_fix_that_would_put_it_twice()
+    public Task Leak_past_an_if_without_else_gets_an_else_with_the_put_not_a_put_after_it()
     {
-        // The only exit is the end of the body, which the put-back path reaches as well; every insertion is a double put.
+        // The end of the body is also reached after the put in the branch; a put there would be a double put.
         const string source = """
             class Driver
             {
@@ -837,6 +837,40 @@ public class PP0001InsertPutCodeFixTests
                     {
                         pool.PutFullPage(page, allowDirect: false);
                     }
+                }
+            }
+            """;
+        const string fixedSource = """
+            class Driver
+            {
+                void Run(PagePool pool, bool send)
+                {
+                    var page = pool.DevAllocPages();
+                    if (page is null) return;
+                    if (send)
+                    {
+                        pool.PutFullPage(page, allowDirect: false);
+                    }
+                    else
+                    {
+                        pool.PutFullPage(page, allowDirect: false);
+                    }
+                }
+            }
+            """;
+        return Verify.FixAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public Task Allocation_whose_page_is_never_kept_gets_no_fix()
+    {
+        // Nothing names the page, so nothing can give it back; the author decides whether the call should be there.
+        const string source = """
+            class Driver
+            {
+                void Warm(PagePool pool)
+                {
+                    {|PP0001:pool.DevAllocPages()|};
                 }
             }
             """;
