@@ -47,7 +47,8 @@ public class PP0004OnePoolPerQueueCodeFixTests
         const string source = """
             class Driver
             {
-                private readonly PagePool[] _pools = new PagePool[64];
+                [QueueCount] private const int MaxQueues = 64;
+                private readonly PagePool[] _pools = new PagePool[MaxQueues];
 
                 void Open(NetDevice dev)
                 {
@@ -62,7 +63,8 @@ public class PP0004OnePoolPerQueueCodeFixTests
         const string fixedSource = """
             class Driver
             {
-                private readonly PagePool[] _pools = new PagePool[64];
+                [QueueCount] private const int MaxQueues = 64;
+                private readonly PagePool[] _pools = new PagePool[MaxQueues];
 
                 void Open(NetDevice dev)
                 {
@@ -253,7 +255,8 @@ public class PP0004OnePoolPerQueueCodeFixTests
         const string second = """
             class Second
             {
-                private readonly PagePool[] _pools = new PagePool[16];
+                [QueueCount] private const int MaxQueues = 16;
+                private readonly PagePool[] _pools = new PagePool[MaxQueues];
 
                 void B(NetDevice dev)
                 {
@@ -268,7 +271,8 @@ public class PP0004OnePoolPerQueueCodeFixTests
         const string secondFixed = """
             class Second
             {
-                private readonly PagePool[] _pools = new PagePool[16];
+                [QueueCount] private const int MaxQueues = 16;
+                private readonly PagePool[] _pools = new PagePool[MaxQueues];
 
                 void B(NetDevice dev)
                 {
