@@ -1424,8 +1424,28 @@ public sealed class PP0001PageLeakTests
     public Task Delegate_whose_parameter_takes_ownership_and_storing_members_hand_on() => V.AnalyzerAsync("""
         delegate void Deliver([TakesPageOwnership] Page page);
 
+        sealed class TxRing<T>
+            where T : class
+        {
+            readonly T?[] _slots = new T?[64];
+            int _tail;
+
+            public bool TryProduce(T item)
+            {
+                if (_slots[_tail] is not null)
+                {
+                    return false;
+                }
+
+                _slots[_tail] = item;
+                _tail = (_tail + 1) & 63;
+                return true;
+            }
+        }
+
         class Rx
         {
+            readonly TxRing<Page> _tx = new();
             readonly Queue<Page> _backlog = new();
             readonly Dictionary<int, Page> _bySlot = new();
             readonly System.Collections.Concurrent.ConcurrentQueue<Page> _completions = new();
@@ -1454,6 +1474,12 @@ public sealed class PP0001PageLeakTests
                 if (fourth is not null)
                 {
                     _completions.Enqueue(fourth);
+                }
+
+                var fifth = pool.DevAllocPages();
+                if (fifth is not null && !_tx.TryProduce(fifth))
+                {
+                    pool.PutFullPage(fifth, false);
                 }
             }
         }
