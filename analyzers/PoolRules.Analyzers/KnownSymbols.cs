@@ -129,7 +129,8 @@ internal sealed class KnownSymbols
         "Add" or "AddFirst" or "AddLast" or "AddRange" or "Append" or "Prepend" or "Insert" or "InsertRange"
             or "Enqueue" or "TryEnqueue" or "EnqueueRange" or "Push" or "TryPush" or "PushRange" or "TryAdd" or "GetOrAdd"
             or "AddOrUpdate" or "TryUpdate" or "set_Item" or "Set" or "SetValue" or "TryWrite" or "Write" or "WriteAsync"
-            or "Post" or "SendAsync" or "TrySetResult" or "SetResult" or "Return" => true,
+            or "Post" or "SendAsync" or "TrySetResult" or "SetResult" or "Return" or "Produce" or "TryProduce" or "Offer" or "TryOffer"
+            or "Store" or "Publish" => true,
         _ => false,
     };
 

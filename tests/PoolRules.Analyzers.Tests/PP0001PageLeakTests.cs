@@ -1424,8 +1424,28 @@ public sealed class PP0001PageLeakTests
     public Task Delegate_whose_parameter_takes_ownership_and_storing_members_hand_on() => V.AnalyzerAsync("""
         delegate void Deliver([TakesPageOwnership] Page page);
 
+        sealed class TxRing<T>
+            where T : class
+        {
+            readonly T?[] _slots = new T?[64];
+            int _tail;
+
+            public bool TryProduce(T item)
+            {
+                if (_slots[_tail] is not null)
+                {
+                    return false;
+                }
+
+                _slots[_tail] = item;
+                _tail = (_tail + 1) & 63;
+                return true;
+            }
+        }
+
         class Rx
         {
+            readonly TxRing<Page> _tx = new();
             readonly Queue<Page> _backlog = new();
             readonly Dictionary<int, Page> _bySlot = new();
             readonly System.Collections.Concurrent.ConcurrentQueue<Page> _completions = new();
@@ -1455,6 +1475,12 @@ public sealed class PP0001PageLeakTests
                 {
                     _completions.Enqueue(fourth);
                 }
+
+                var fifth = pool.DevAllocPages();
+                if (fifth is not null && !_tx.TryProduce(fifth))
+                {
+                    pool.PutFullPage(fifth, false);
+                }
             }
         }
         """);
@@ -1482,6 +1508,21 @@ public sealed class PP0001PageLeakTests
                 _ring[slot] = null;
                 return page is not null;
             }
+
+            void Take(int slot, out Page? page)
+            {
+                page = _ring[slot];
+                _ring[slot] = null;
+            }
+
+            bool TryTakeUnlinked(int slot, out Page? page)
+            {
+                page = _ring[slot];
+                _ring[slot] = null;
+                return slot >= 0 && IsFull(page);
+            }
+
+            static bool IsFull(Page? page) => page?.Length > 0;
 
             bool TryTakeChecked(int slot, out Page? page)
             {
@@ -1536,9 +1577,9 @@ public sealed class PP0001PageLeakTests
         }
         """,
         V.Diagnostic("PP0001").WithLocation(0).WithLocation(1)
-            .WithArguments("'page'", "allocated", "when the method returns at line 56"),
+            .WithArguments("'page'", "allocated", "when the method returns at line 71"),
         V.Diagnostic("PP0001").WithLocation(2).WithLocation(3)
-            .WithArguments("'frame'", "allocated", "when the method returns at line 71"));
+            .WithArguments("'frame'", "allocated", "when the method returns at line 86"));
 
     [Fact]
     public Task Page_handed_back_in_a_tuple_and_put_by_the_caller() => V.AnalyzerAsync(RxRingWithHelpers + """
@@ -1595,10 +1636,16 @@ public sealed class PP0001PageLeakTests
 
                 return n;
             }
+
+            int Peek(int slot)
+            {
+                Take(slot, {|PP0001:out var page|});
+                return page?.Length ?? 0;
+            }
         }
         """,
         V.Diagnostic("PP0001").WithLocation(0).WithLocation(1)
-            .WithArguments("'page'", "taken", "when the method returns at line 55"));
+            .WithArguments("'page'", "taken", "when the method returns at line 70"));
 
     [Fact]
     public Task Page_handed_back_through_an_out_parameter_and_put_by_the_caller() => V.AnalyzerAsync(RxRingWithHelpers + """
@@ -1623,6 +1670,18 @@ public sealed class PP0001PageLeakTests
                 }
 
                 return n;
+            }
+
+            int Unlinked(int slot)
+            {
+                // How the result relates to the page is beyond the summary: a caller that trusts the result is not told it leaks.
+                if (!TryTakeUnlinked(slot, out var page))
+                {
+                    return 0;
+                }
+
+                _pool.PutFullPage(page!, allowDirect: false);
+                return 1;
             }
         }
         """);

@@ -1435,8 +1435,11 @@ internal sealed class PageFlowRun
             }
 
             var handsBack = _known.Flow.OutOf(method, parameter.Ordinal, _graph);
-            if (handsBack == OutSummary.None || (handsBack != OutSummary.Owned && !ReferenceEquals(invocation, _branchCall)))
+            if (handsBack == OutSummary.None || (handsBack != OutSummary.Owned && !ReferenceEquals(invocation, _branchCall))
+                || (handsBack == OutSummary.Owned && !method.ReturnsVoid))
             {
+                // A conditional hand-back not branched on here, or one whose link to the result the summary could not
+                // see (a caller that tests the result instead of the page would be told it leaks): left alone.
                 continue;
             }
 
