@@ -403,10 +403,13 @@ public sealed partial class PagePool
 
     private readonly HashSet<Page>? _inflightPages;
 
+    // Never inlined, and only its own frame skipped: with a fixed count of frames to skip, a tier-1 JIT that inlines
+    // the allocation into the caller would cut the caller's frame out of the stack it reports.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void OnHandOut(Page page)
     {
         page._state = PageState.Inflight;
-        page._allocationStack = new System.Diagnostics.StackTrace(2, fNeedFileInfo: false);
+        page._allocationStack = new System.Diagnostics.StackTrace(1, fNeedFileInfo: false);
         lock (_inflightPages!)
         {
             _inflightPages.Add(page);
