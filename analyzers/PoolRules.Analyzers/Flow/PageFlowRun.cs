@@ -1621,20 +1621,13 @@ internal sealed class PageFlowRun
     private void CheckPool(int id, IOperation at, IOperation pool)
     {
         var origin = _origins[id];
-        if (origin.Pool is not { } from || OwnPool(id, pool) || PoolKeys.Of(pool, _known) is not { } to || from.Key == to.Key || _wrongPools.ContainsKey(at))
+        if (origin.Pool is not { } from || PoolKeys.Of(pool, _known) is not { } to || from.Key == to.Key || _wrongPools.ContainsKey(at))
         {
             return;
         }
 
         _wrongPools[at] = new WrongPoolFinding(at.Syntax.GetLocation(), origin.DisplayName, from.Display, to.Display, origin.Location);
     }
-
-    // `page.Pool` of the page being put is the pool it came from, whichever that was (DESIGN: same pool).
-    private bool OwnPool(int id, IOperation pool) =>
-        Unwrap(pool) is IPropertyReferenceOperation { Property.Name: "Pool", Instance: { } instance } property
-        && _known.IsPage(property.Property.ContainingType)
-        && VarKey(instance) is { } key
-        && Var(key).Contains(id);
 
     private void Use(SmallSet<int> refs, IOperation? use)
     {
