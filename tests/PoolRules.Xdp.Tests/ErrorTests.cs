@@ -156,9 +156,30 @@ public sealed class ErrorTests
     }
 
     // The sample driver as its own process: as another user through setpriv, or in the test's namespace through nsenter.
+    // The build output may sit below a folder only root can enter (a clone under `mktemp -d` is 0700), where another
+    // user cannot even load the driver: give that user a copy in a folder it can read.
+    private static readonly Lazy<string> s_readableOutput = new(ReadableCopyOfOutput);
+
+    private static string ReadableCopyOfOutput()
+    {
+        var copy = Path.Combine(Path.GetTempPath(), "poolrules-xdp-nobody-" + Guid.NewGuid().ToString("N")[..12]);
+        const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        Directory.CreateDirectory(copy, Readable);
+        foreach (var file in Directory.EnumerateFiles(AppContext.BaseDirectory))
+        {
+            var target = Path.Combine(copy, Path.GetFileName(file));
+            File.Copy(file, target);
+            File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(copy, recursive: true);
+        return copy;
+    }
+
     private static Process StartDriver(string arguments, string? nsenter, bool asNobody = false)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "RxDriver.dll");
+        var dll = Path.Combine(asNobody ? s_readableOutput.Value : AppContext.BaseDirectory, "RxDriver.dll");
         var dotnet = Environment.ProcessPath ?? "dotnet";
         if (!Path.GetFileNameWithoutExtension(dotnet).Equals("dotnet", StringComparison.Ordinal))
         {
