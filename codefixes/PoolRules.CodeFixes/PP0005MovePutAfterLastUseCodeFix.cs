@@ -106,8 +106,9 @@ public sealed class PP0005MovePutAfterLastUseCodeFix : CodeFixProvider
             return null;
         }
 
-        var moved = statements.Remove(put);
-        var at = moved.IndexOf(statements[last]);
+        // Indices, not nodes: a list with the put taken out holds new nodes. The put came before the last use.
+        var moved = statements.RemoveAt(statements.IndexOf(put));
+        var at = last - 1;
         if (statements[last] is ReturnStatementSyntax { Expression: { } value and not RefExpressionSyntax } exit
             && model.GetTypeInfo(value, cancellationToken).Type is { TypeKind: not TypeKind.Error }
             && !value.DescendantNodesAndSelf().Any(n => n is AwaitExpressionSyntax))
