@@ -101,7 +101,7 @@ public sealed class PP0005MovePutAfterLastUseCodeFix : CodeFixProvider
             }
         }
 
-        if (!useFound)
+        if (!useFound || ChangesInputs(put, statements, last, model, cancellationToken))
         {
             return null;
         }
@@ -137,8 +137,44 @@ public sealed class PP0005MovePutAfterLastUseCodeFix : CodeFixProvider
             : root.ReplaceNode(put.Parent, ((SwitchSectionSyntax)put.Parent).WithStatements(moved));
     }
 
-    // The page variable a pool's own give-back acts on: PutPage/PutFullPage/RecycleDirect's page, or the receiver of
-    // page.Put(); null for anything else, a helper that puts included (moving it moves whatever else it does).
+    // Whether a statement the put would move past assigns what the put reads (its pool, a sync length): the moved
+    // put would then do something else. Calls that change a field out of sight are not seen; the verifier is the net.
+    private static bool ChangesInputs(ExpressionStatementSyntax put, SyntaxList<StatementSyntax> statements, int last, SemanticModel model, CancellationToken cancellationToken)
+    {
+        var inputs = new HashSet<ISymbol>(
+            put.DescendantNodes().OfType<IdentifierNameSyntax>()
+                .Select(n => model.GetSymbolInfo(n, cancellationToken).Symbol)
+                .Where(s => s is ILocalSymbol or IParameterSymbol or IFieldSymbol or IPropertySymbol)!,
+            SymbolEqualityComparer.Default);
+        for (var i = statements.IndexOf(put) + 1; i <= last; i++)
+        {
+            var statement = statements[i];
+            var flow = model.AnalyzeDataFlow(statement);
+            if (flow is not { Succeeded: true } || flow.WrittenInside.Any(inputs.Contains))
+            {
+                return true;
+            }
+
+            var targets = statement.DescendantNodes().Select(n => n switch
+            {
+                AssignmentExpressionSyntax assignment => assignment.Left,
+                PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PreIncrementExpression or (int)SyntaxKind.PreDecrementExpression } prefix => prefix.Operand,
+                PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PostIncrementExpression or (int)SyntaxKind.PostDecrementExpression } postfix => postfix.Operand,
+                ArgumentSyntax { RefKindKeyword.RawKind: (int)SyntaxKind.RefKeyword or (int)SyntaxKind.OutKeyword } argument => argument.Expression,
+                _ => null,
+            });
+            if (targets.Any(t => t is not null && model.GetSymbolInfo(t, cancellationToken).Symbol is { } symbol && inputs.Contains(symbol)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // The page variable a pool's own give-back acts on: the page of PutPage/PutFullPage/RecycleDirect/ReleasePage, or
+    // the receiver of page.Put(); null for anything else, a helper that puts included (moving it moves whatever else
+    // it does).
     private static ISymbol? GivenBack(InvocationExpressionSyntax call, SemanticModel model, KnownSymbols known, CancellationToken cancellationToken)
     {
         if (model.GetOperation(call, cancellationToken) is not IInvocationOperation invocation)

@@ -276,6 +276,25 @@ public class PP0005MovePutAfterLastUseCodeFixTests
     }
 
     [Fact]
+    public Task Use_that_changes_what_the_put_reads_gets_no_fix()
+    {
+        // Moved after the use, the put would sync another length.
+        const string source = """
+            class Driver
+            {
+                void Run(PagePool pool, int length)
+                {
+                    var page = pool.DevAllocPages()!;
+                    pool.PutPage(page, length, false);
+                    length = {|PP0005:page|}.Length;
+                    Console.WriteLine(length);
+                }
+            }
+            """;
+        return Verify.FixAsync(source, source);
+    }
+
+    [Fact]
     public Task Put_by_a_helper_gets_no_fix()
     {
         // Moving the helper call would move whatever else it does.
