@@ -26,6 +26,12 @@ internal enum ParameterSummary
     Puts,
 
     /// <summary>
+    /// Drops the caller's reference with <c>Page.Put()</c> on every path (the stack's end of a released page): after
+    /// the caller's ReleasePage that is the correct last step, not a second put; the caller must not use it again.
+    /// </summary>
+    Drops,
+
+    /// <summary>
     /// Consumes the page on the paths that return true and leaves it to the caller on those that return false
     /// (<c>bool TryXmit(Page page)</c>): a caller that branches on the result owns the page only on the false branch.
     /// </summary>

@@ -165,6 +165,7 @@ internal sealed class PageFlowRun
         }
 
         var putsOnEveryPath = true;
+        var dropsOnEveryPath = true;
         bool? consumedWhen = null, leftWhen = null;
         bool anyConsumed = false, anyLeft = false, conditional = true;
         foreach (var (exit, returns) in run._summaryExits)
@@ -182,7 +183,11 @@ internal sealed class PageFlowRun
                         putsOnEveryPath = false;
                         consumed = true;
                         break;
-                    case PageState.Put or PageState.Dropped or PageState.Shared:
+                    case PageState.Dropped:
+                        consumed = true;
+                        break;
+                    case PageState.Put or PageState.Shared:
+                        dropsOnEveryPath = false;
                         consumed = true;
                         break;
                 }
@@ -207,7 +212,7 @@ internal sealed class PageFlowRun
 
         if (!anyLeft)
         {
-            return putsOnEveryPath ? ParameterSummary.Puts : ParameterSummary.Consumes;
+            return !putsOnEveryPath ? ParameterSummary.Consumes : dropsOnEveryPath ? ParameterSummary.Drops : ParameterSummary.Puts;
         }
 
         if (!anyConsumed || !conditional || consumedWhen == leftWhen)
@@ -652,7 +657,7 @@ internal sealed class PageFlowRun
 
         if (!exits.Any(e => e.Location == location))
         {
-            exits.Add(new LeakExit(location, kind));
+            exits.Add(new LeakExit(location, kind, _graph.OriginalOperation.Syntax is CompilationUnitSyntax));
         }
     }
 
@@ -1238,6 +1243,9 @@ internal sealed class PageFlowRun
                 case ParameterSummary.Puts:
                     Release(refs, at, PageState.Put, null);
                     break;
+                case ParameterSummary.Drops:
+                    Release(refs, at, PageState.Dropped, null);
+                    break;
                 case ParameterSummary.Borrows:
                     Use(refs, at);
                     break;
@@ -1545,6 +1553,10 @@ internal sealed class PageFlowRun
                 case ParameterSummary.Puts:
                     // A put through a helper: a second one is a double put (PP0002), not also a use after put.
                     Release(refs[i], at, PageState.Put, null);
+                    break;
+                case ParameterSummary.Drops:
+                    // The helper is the stack's Page.Put(): after the caller's ReleasePage that is the drop it owes.
+                    Release(refs[i], at, PageState.Dropped, null);
                     break;
                 case ParameterSummary.ConsumesWhenTrue or ParameterSummary.ConsumesWhenFalse:
                     Use(refs[i], argument.Value);
@@ -2035,6 +2047,13 @@ internal sealed class PageFlowRun
             BlockSyntax block => block,
             _ => null,
         };
+        if (body is null && syntax is CompilationUnitSyntax unit
+            && unit.Members.OfType<GlobalStatementSyntax>().LastOrDefault(g => g.Statement is not LocalFunctionStatementSyntax) is { } last)
+        {
+            // Top-level statements end where the last of them does (local functions after it are not run there).
+            return last.GetLastToken().GetLocation();
+        }
+
         return body?.CloseBraceToken.GetLocation() ?? syntax.GetLocation();
     }
 
