@@ -18,13 +18,13 @@ internal sealed class FlowState
 
     public FlowState()
     {
-        Vars = new Dictionary<object, SmallSet<int>>();
+        Vars = new Dictionary<object, SmallSet<int>>(PositionKeys.Instance);
         Pages = new Dictionary<int, SmallSet<PageFact>>();
     }
 
     private FlowState(FlowState other)
     {
-        Vars = new Dictionary<object, SmallSet<int>>(other.Vars);
+        Vars = new Dictionary<object, SmallSet<int>>(other.Vars, PositionKeys.Instance);
         Pages = new Dictionary<int, SmallSet<PageFact>>(other.Pages);
     }
 
@@ -33,6 +33,22 @@ internal sealed class FlowState
     public Dictionary<int, SmallSet<PageFact>> Pages { get; }
 
     public FlowState Clone() => new(this);
+
+    /// <summary>
+    /// Sets what a variable points at. A variable that points at nothing is left out: most locals and flow captures
+    /// hold no page, and every block's copy of the state would carry them.
+    /// </summary>
+    public void SetVar(object key, SmallSet<int> refs)
+    {
+        if (refs.IsEmpty)
+        {
+            Vars.Remove(key);
+        }
+        else
+        {
+            Vars[key] = refs;
+        }
+    }
 
     public SmallSet<PageFact> Facts(int origin) =>
         Pages.TryGetValue(origin, out var facts) ? facts : OnlyNotAllocated;

@@ -29,7 +29,7 @@ internal sealed class PageFlowRun
     private readonly ISymbol? _summarized;
     private readonly PageFlowResult? _result;
     private readonly List<PageOrigin> _origins = new();
-    private readonly Dictionary<IOperation, int> _originByOperation = new();
+    private readonly Dictionary<IOperation, int> _originByOperation = new(PositionKeys.Instance);
     private readonly Dictionary<ISymbol, int> _originByParameter = new(SymbolEqualityComparer.Default);
 
     /// <summary>Delegate locals initialised from a lambda and only ever invoked in place: each call acts as the lambda's body.</summary>
@@ -40,20 +40,20 @@ internal sealed class PageFlowRun
 
     /// <summary>Ref locals bound to two different slots in this body: neither binding is followed.</summary>
     private readonly HashSet<ISymbol> _unboundRefs = new(SymbolEqualityComparer.Default);
-    private readonly Dictionary<IOperation, SmallSet<int>> _testedRefs = new();
-    private readonly HashSet<IFlowAnonymousFunctionOperation> _lambdas = new();
+    private readonly Dictionary<IOperation, SmallSet<int>> _testedRefs = new(PositionKeys.Instance);
+    private readonly HashSet<IFlowAnonymousFunctionOperation> _lambdas = new(PositionKeys.Instance);
     private readonly ControlFlowRegion?[] _finallyOf;
     private readonly bool _hasFinally;
 
     /// <summary>No branch goes back to an earlier block (no loop, no backward goto): the worklist then visits blocks in order, once each.</summary>
     private readonly bool _forwardOnly = true;
-    private readonly Dictionary<SyntaxNode, HashSet<string>> _capturedNames = new();
+    private readonly Dictionary<SyntaxNode, HashSet<string>> _capturedNames = new(PositionKeys.Instance);
     private readonly Dictionary<ControlFlowBranch, ImmutableArray<ControlFlowRegion>> _finallyRegions = new();
 
     private readonly Dictionary<int, List<LeakExit>> _leaks = new();
-    private readonly Dictionary<IOperation, DoublePutFinding> _doublePuts = new();
-    private readonly Dictionary<SyntaxNode, UseAfterPutFinding> _uses = new();
-    private readonly Dictionary<IOperation, WrongPoolFinding> _wrongPools = new();
+    private readonly Dictionary<IOperation, DoublePutFinding> _doublePuts = new(PositionKeys.Instance);
+    private readonly Dictionary<SyntaxNode, UseAfterPutFinding> _uses = new(PositionKeys.Instance);
+    private readonly Dictionary<IOperation, WrongPoolFinding> _wrongPools = new(PositionKeys.Instance);
     private readonly List<(FlowState State, bool? Returns)> _summaryExits = new();
     private readonly List<(int Ordinal, bool Owned, bool? Returns)> _outExits = new();
     private bool _returnsOwned;
@@ -300,24 +300,59 @@ internal sealed class PageFlowRun
         {
             if (ins[ordinal] is { } state && InScope(ordinal, null))
             {
-                ProcessBlock(_graph.Blocks[ordinal], state.Clone(), null, ins, null, null);
+                // The last pass: nothing merges any more, so each block may consume its entry state.
+                ProcessBlock(_graph.Blocks[ordinal], state, null, ins, null, null);
             }
         }
     }
 
     private void Publish(PageFlowResult result)
     {
-        foreach (var pair in _leaks.OrderBy(p => _origins[p.Key].Location.SourceSpan.Start))
+        // Sorted without LINQ: most bodies publish nothing but their leaks, and this runs once per body.
+        if (_leaks.Count > 0)
         {
-            var origin = _origins[pair.Key];
-            var exits = pair.Value.OrderBy(e => e.Location.SourceSpan.Start).ToImmutableArray();
-            var how = origin.Parameter is not null ? "received" : origin.Operation is IInvocationOperation { TargetMethod.Name: not "Exchange" } ? "allocated" : "taken";
-            result.Leaks.Add(new LeakFinding(origin.Location, origin.DisplayName, how, exits));
+            var leaks = new List<LeakFinding>(_leaks.Count);
+            foreach (var pair in _leaks)
+            {
+                var origin = _origins[pair.Key];
+                var exits = new List<LeakExit>(pair.Value.Count);
+                AddSorted(exits, pair.Value, e => e.Location.SourceSpan.Start);
+                var how = origin.Parameter is not null ? "received" : origin.Operation is IInvocationOperation { TargetMethod.Name: not "Exchange" } ? "allocated" : "taken";
+                leaks.Add(new LeakFinding(origin.Location, origin.DisplayName, how, ImmutableArray.CreateRange(exits)));
+            }
+
+            AddSorted(result.Leaks, leaks, f => f.Allocation.SourceSpan.Start);
         }
 
-        result.DoublePuts.AddRange(_doublePuts.Values.OrderBy(f => f.Call.SourceSpan.Start));
-        result.UsesAfterPut.AddRange(_uses.Values.OrderBy(f => f.Use.SourceSpan.Start));
-        result.WrongPools.AddRange(_wrongPools.Values.OrderBy(f => f.Call.SourceSpan.Start));
+        AddSorted(result.DoublePuts, _doublePuts.Values, f => f.Call.SourceSpan.Start);
+        AddSorted(result.UsesAfterPut, _uses.Values, f => f.Use.SourceSpan.Start);
+        AddSorted(result.WrongPools, _wrongPools.Values, f => f.Call.SourceSpan.Start);
+    }
+
+    /// <summary>Appends <paramref name="found"/> in source order (stable: findings at one position keep their order).</summary>
+    private static void AddSorted<T>(List<T> into, ICollection<T> found, Func<T, int> position)
+    {
+        if (found.Count == 0)
+        {
+            return;
+        }
+
+        var start = into.Count;
+        into.AddRange(found);
+        if (found.Count > 1)
+        {
+            var keyed = new (int Position, int Index, T Item)[found.Count];
+            for (var i = 0; i < keyed.Length; i++)
+            {
+                keyed[i] = (position(into[start + i]), i, into[start + i]);
+            }
+
+            Array.Sort(keyed, (x, y) => x.Position != y.Position ? x.Position.CompareTo(y.Position) : x.Index.CompareTo(y.Index));
+            for (var i = 0; i < keyed.Length; i++)
+            {
+                into[start + i] = keyed[i].Item;
+            }
+        }
     }
 
     // ---- solving -------------------------------------------------------------------------------------------------
@@ -327,12 +362,10 @@ internal sealed class PageFlowRun
 
     private void Solve(ControlFlowRegion? scope, int start, FlowState startState, FlowState?[] ins, List<FlowState>? finallyExits)
     {
-        var worklist = new SortedSet<int>();
-        Merge(ins, start, startState, worklist);
-        while (worklist.Count > 0)
+        var worklist = new Worklist(ins.Length);
+        Merge(ins, start, startState, worklist, owned: false);
+        while (worklist.TryTakeFirst(out var ordinal))
         {
-            var ordinal = worklist.Min;
-            worklist.Remove(ordinal);
             if (++_visits > MaxBlockVisits)
             {
                 throw new BudgetExceededException();
@@ -344,7 +377,11 @@ internal sealed class PageFlowRun
         }
     }
 
-    private static void Merge(FlowState?[] ins, int ordinal, FlowState state, SortedSet<int>? worklist)
+    /// <summary>
+    /// Joins <paramref name="state"/> into a block's entry state. An <paramref name="owned"/> state is one its caller
+    /// has no further use for: the first one to reach a block becomes its entry state instead of a copy of it.
+    /// </summary>
+    private static void Merge(FlowState?[] ins, int ordinal, FlowState state, Worklist? worklist, bool owned)
     {
         if (worklist is null)
         {
@@ -353,7 +390,7 @@ internal sealed class PageFlowRun
 
         if (ins[ordinal] is not { } existing)
         {
-            ins[ordinal] = state.Clone();
+            ins[ordinal] = owned ? state : state.Clone();
             worklist.Add(ordinal);
         }
         else if (FlowState.JoinInto(existing, state))
@@ -362,7 +399,7 @@ internal sealed class PageFlowRun
         }
     }
 
-    private void ProcessBlock(BasicBlock block, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, SortedSet<int>? worklist, List<FlowState>? finallyExits)
+    private void ProcessBlock(BasicBlock block, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, Worklist? worklist, List<FlowState>? finallyExits)
     {
         if (block.Kind == BasicBlockKind.Exit)
         {
@@ -404,7 +441,7 @@ internal sealed class PageFlowRun
 
             if (fallThrough is not null)
             {
-                Follow(block, fallThrough, _state, scope, ins, worklist, finallyExits);
+                Follow(block, fallThrough, _state, owned: true, scope, ins, worklist, finallyExits);
             }
 
             _exitReturns = null;
@@ -419,16 +456,17 @@ internal sealed class PageFlowRun
         var jumpsWhenTrue = block.ConditionKind == ControlFlowConditionKind.WhenTrue;
         if (block.ConditionalSuccessor is { } conditional)
         {
-            Follow(block, conditional, jumpsWhenTrue ? whenTrue : whenFalse, scope, ins, worklist, finallyExits);
+            // Both outcomes may share one state (nothing refined): the first successor then gets a copy.
+            Follow(block, conditional, jumpsWhenTrue ? whenTrue : whenFalse, owned: !ReferenceEquals(whenTrue, whenFalse) || fallThrough is null, scope, ins, worklist, finallyExits);
         }
 
         if (fallThrough is not null)
         {
-            Follow(block, fallThrough, jumpsWhenTrue ? whenFalse : whenTrue, scope, ins, worklist, finallyExits);
+            Follow(block, fallThrough, jumpsWhenTrue ? whenFalse : whenTrue, owned: true, scope, ins, worklist, finallyExits);
         }
     }
 
-    private void Follow(BasicBlock source, ControlFlowBranch branch, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, SortedSet<int>? worklist, List<FlowState>? finallyExits)
+    private void Follow(BasicBlock source, ControlFlowBranch branch, FlowState state, bool owned, ControlFlowRegion? scope, FlowState?[] ins, Worklist? worklist, List<FlowState>? finallyExits)
     {
         foreach (var region in FinallyRegions(branch))
         {
@@ -451,11 +489,11 @@ internal sealed class PageFlowRun
 
                 if (destination.Kind == BasicBlockKind.Exit)
                 {
-                    AtExit(state, ExitLocation(source, branch), LeakExitKind.Return);
+                    AtExit(state, source, branch, LeakExitKind.Return);
                 }
                 else if (InScope(destination.Ordinal, scope))
                 {
-                    Merge(ins, destination.Ordinal, state, worklist);
+                    Merge(ins, destination.Ordinal, state, worklist, owned);
                 }
 
                 return;
@@ -463,7 +501,7 @@ internal sealed class PageFlowRun
                 Thrown(source, state, scope, ins, worklist);
                 return;
             case ControlFlowBranchSemantics.StructuredExceptionHandling:
-                finallyExits?.Add(state);
+                finallyExits?.Add(owned ? state : state.Clone());
                 return;
         }
     }
@@ -485,7 +523,7 @@ internal sealed class PageFlowRun
     }
 
     /// <summary>An explicit throw: caught by an enclosing try/catch, or an exit after the enclosing finally blocks ran.</summary>
-    private void Thrown(BasicBlock source, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, SortedSet<int>? worklist)
+    private void Thrown(BasicBlock source, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, Worklist? worklist)
     {
         if (source.BranchValue is { } thrown && thrown.Syntax.FirstAncestorOrSelf<SyntaxNode>(n => n is ThrowStatementSyntax or ThrowExpressionSyntax) is null)
         {
@@ -518,10 +556,10 @@ internal sealed class PageFlowRun
             }
         }
 
-        AtExit(state, ThrowLocation(source), LeakExitKind.Throw);
+        AtExit(state, source, null, LeakExitKind.Throw);
     }
 
-    private void MergeIntoEnclosingHandlers(BasicBlock block, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, SortedSet<int>? worklist)
+    private void MergeIntoEnclosingHandlers(BasicBlock block, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, Worklist? worklist)
     {
         for (var region = block.EnclosingRegion; region is not null && region != scope; region = region.EnclosingRegion)
         {
@@ -537,13 +575,13 @@ internal sealed class PageFlowRun
         }
     }
 
-    private void MergeIntoHandlers(ControlFlowRegion tryAndCatch, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, SortedSet<int>? worklist)
+    private void MergeIntoHandlers(ControlFlowRegion tryAndCatch, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, Worklist? worklist)
     {
         foreach (var handler in tryAndCatch.NestedRegions)
         {
             if (handler.Kind != ControlFlowRegionKind.Try && InScope(handler.FirstBlockOrdinal, scope))
             {
-                Merge(ins, handler.FirstBlockOrdinal, state, worklist);
+                Merge(ins, handler.FirstBlockOrdinal, state, worklist, owned: false);
             }
         }
     }
@@ -555,7 +593,7 @@ internal sealed class PageFlowRun
         var savedReporting = _reporting;
         var savedReturns = _exitReturns;
         var savedValue = _exitValue;
-        var savedTested = new Dictionary<IOperation, SmallSet<int>>(_testedRefs);
+        var savedTested = new Dictionary<IOperation, SmallSet<int>>(_testedRefs, PositionKeys.Instance);
         try
         {
             var ins = new FlowState?[_graph.Blocks.Length];
@@ -570,7 +608,7 @@ internal sealed class PageFlowRun
                 {
                     if (ins[ordinal] is { } blockState && InScope(ordinal, region))
                     {
-                        ProcessBlock(_graph.Blocks[ordinal], blockState.Clone(), region, ins, null, exits);
+                        ProcessBlock(_graph.Blocks[ordinal], blockState, region, ins, null, exits);
                     }
                 }
             }
@@ -591,7 +629,7 @@ internal sealed class PageFlowRun
         }
     }
 
-    private void AtExit(FlowState state, Location location, LeakExitKind kind)
+    private void AtExit(FlowState state, BasicBlock source, ControlFlowBranch? branch, LeakExitKind kind)
     {
         if (!_reporting)
         {
@@ -634,11 +672,13 @@ internal sealed class PageFlowRun
             }
         }
 
+        // Where the path leaves is found only for a path that leaks.
+        Location? location = null;
         foreach (var pair in state.Pages)
         {
             if (!handedOut.Contains(pair.Key) && pair.Value.Any(f => f.State == PageState.Owned))
             {
-                AddLeak(pair.Key, location, kind);
+                AddLeak(pair.Key, location ??= branch is null ? ThrowLocation(source) : ExitLocation(source, branch), kind);
             }
         }
     }
@@ -685,7 +725,7 @@ internal sealed class PageFlowRun
             case IDefaultValueOperation defaultValue:
                 return defaultValue.Type is { IsReferenceType: true } ? FlowState.OnlyNull : NoRefs;
             case IFlowCaptureOperation capture:
-                _state.Vars[capture.Id] = Eval(capture.Value);
+                _state.SetVar(capture.Id, Eval(capture.Value));
                 return NoRefs;
             case ISimpleAssignmentOperation assignment:
                 return Assign(assignment);
@@ -1008,7 +1048,7 @@ internal sealed class PageFlowRun
             }
         }
 
-        _state.Vars[symbol] = value;
+        _state.SetVar(symbol, value);
         foreach (var origin in value)
         {
             if (origin >= 0)
@@ -1183,11 +1223,13 @@ internal sealed class PageFlowRun
     private void Replace(int origin, PageState from, PageFact to)
     {
         var facts = _state.Facts(origin);
-        var kept = facts.Where(f => f.State != from);
-        if (kept.Count != facts.Count)
+        if (!facts.Any(f => f.State == from))
         {
-            _state.Pages[origin] = kept.Add(to);
+            // The common case (a hand-on of a page that owes nothing) allocates nothing.
+            return;
         }
+
+        _state.Pages[origin] = facts.Where(f => f.State != from).Add(to);
     }
 
     private void HandOn(SmallSet<int> refs, IOperation at)
@@ -1521,7 +1563,7 @@ internal sealed class PageFlowRun
             {
                 if (OutTarget(argument.Value) is { } target)
                 {
-                    _state.Vars[target] = NoRefs;
+                    _state.SetVar(target, NoRefs);
                 }
             }
         }
@@ -1643,12 +1685,12 @@ internal sealed class PageFlowRun
 
     private void Use(SmallSet<int> refs, IOperation? use)
     {
-        if (!Reporting || use is null || _uses.ContainsKey(use.Syntax))
+        if (!Reporting || use is null || !HasPages(refs) || _uses.ContainsKey(use.Syntax))
         {
             return;
         }
 
-        var gone = new List<(PageFact Fact, int Origin)>();
+        List<(PageFact Fact, int Origin)>? gone = null;
         foreach (var id in refs)
         {
             if (id < 0)
@@ -1668,16 +1710,25 @@ internal sealed class PageFlowRun
                     return;
                 }
 
-                gone.Add((fact, id));
+                (gone ??= new()).Add((fact, id));
             }
         }
 
-        if (gone.Count == 0)
+        if (gone is null)
         {
             return;
         }
 
-        var first = gone.OrderBy(g => g.Fact.At?.Syntax.SpanStart ?? 0).First();
+        // The earliest put or drop; the first found among equals.
+        var first = gone[0];
+        foreach (var candidate in gone)
+        {
+            if ((candidate.Fact.At?.Syntax.SpanStart ?? 0) < (first.Fact.At?.Syntax.SpanStart ?? 0))
+            {
+                first = candidate;
+            }
+        }
+
         _uses[use.Syntax] = new UseAfterPutFinding(use.Syntax.GetLocation(), _origins[first.Origin].DisplayName, first.Fact.State, FactLocation(first.Fact, first.Origin));
     }
 
@@ -1749,8 +1800,9 @@ internal sealed class PageFlowRun
             return (state, state);
         }
 
+        // The block's state is not used after its branch: one outcome refines it in place.
         var whenTrue = state.Clone();
-        var whenFalse = state.Clone();
+        var whenFalse = state;
         var key = VarKey(operand);
         Apply(whenTrue, refs, key, trueNullness);
         Apply(whenFalse, refs, key, falseNullness);
@@ -1784,7 +1836,7 @@ internal sealed class PageFlowRun
     private (FlowState WhenTrue, FlowState WhenFalse) RefineOnResult(IInvocationOperation call, bool negated, FlowState state)
     {
         var whenTrue = state.Clone();
-        var whenFalse = state.Clone();
+        var whenFalse = state;
         var saved = _state;
         foreach (var effect in _conditionalEffects)
         {
@@ -1842,7 +1894,7 @@ internal sealed class PageFlowRun
 
         if (key is not null && state.Vars.TryGetValue(key, out var varRefs))
         {
-            state.Vars[key] = isNull ? FlowState.OnlyNull : varRefs.Remove(FlowState.NullRef);
+            state.SetVar(key, isNull ? FlowState.OnlyNull : varRefs.Remove(FlowState.NullRef));
         }
     }
 
@@ -2081,6 +2133,49 @@ internal sealed class PageFlowRun
         public IOperation At { get; }
 
         public bool OnResult { get; }
+    }
+
+    /// <summary>The blocks waiting to be solved, taken lowest ordinal first (a forward order converges fastest).</summary>
+    private sealed class Worklist
+    {
+        private readonly bool[] _queued;
+        private int _lowest;
+        private int _count;
+
+        public Worklist(int blocks)
+        {
+            _queued = new bool[blocks];
+            _lowest = blocks;
+        }
+
+        public void Add(int ordinal)
+        {
+            if (!_queued[ordinal])
+            {
+                _queued[ordinal] = true;
+                _count++;
+                _lowest = Math.Min(_lowest, ordinal);
+            }
+        }
+
+        public bool TryTakeFirst(out int ordinal)
+        {
+            if (_count == 0)
+            {
+                ordinal = -1;
+                return false;
+            }
+
+            while (!_queued[_lowest])
+            {
+                _lowest++;
+            }
+
+            ordinal = _lowest;
+            _queued[ordinal] = false;
+            _count--;
+            return true;
+        }
     }
 
     private sealed class BudgetExceededException : Exception
