@@ -76,7 +76,10 @@ internal sealed class PageFlowRun
     /// <summary>Some slot was read: only then can a clear or an index write change a page's state.</summary>
     private bool _slotReads;
 
-    private FlowState _state = new();
+    /// <summary>Numbers the variables of this run for every state's arrays.</summary>
+    private readonly VarTable _varTable = new();
+
+    private FlowState _state;
     private bool _reporting;
     private int _visits;
 
@@ -87,6 +90,7 @@ internal sealed class PageFlowRun
         _parameters = parameters;
         _summarized = summarized;
         _result = result;
+        _state = new FlowState(_varTable);
         _finallyOf = new ControlFlowRegion?[graph.Blocks.Length];
         foreach (var block in graph.Blocks)
         {
@@ -156,7 +160,7 @@ internal sealed class PageFlowRun
         {
             foreach (var (exit, _) in run._summaryExits)
             {
-                if (!exit.Vars.TryGetValue(parameter, out var held) || held.Count != 1 || held[0] != origin)
+                if (!exit.TryGetVar(parameter, out var held) || held.Count != 1 || held[0] != origin)
                 {
                     // The function assigns the captured variable: what the caller's variable then holds is beyond a summary.
                     return ParameterSummary.Consumes;
@@ -262,7 +266,7 @@ internal sealed class PageFlowRun
 
     private void Run()
     {
-        var entry = new FlowState();
+        var entry = new FlowState(_varTable);
         foreach (var parameter in _parameters)
         {
             if (parameter.RefKind == RefKind.Out || !_known.IsPage(parameter.Type))
@@ -272,16 +276,16 @@ internal sealed class PageFlowRun
 
             var owned = SymbolEqualityComparer.Default.Equals(parameter, _summarized) || _known.TakesOwnership(parameter);
             var id = ParameterOrigin(parameter);
-            entry.Pages[id] = SmallSet.Create(new PageFact(owned ? PageState.Owned : PageState.Borrowed, null), new PageFact(PageState.Null, null));
-            entry.Vars[parameter] = SmallSet.Ref(id);
+            entry.SetPage(id, SmallSet.Create(new PageFact(owned ? PageState.Owned : PageState.Borrowed, null), new PageFact(PageState.Null, null)));
+            entry.SetVar(parameter, SmallSet.Ref(id));
         }
 
         if (_summarized is not null && !_originByParameter.ContainsKey(_summarized))
         {
             // A captured variable of the enclosing method, owned as the summarised parameter is.
             var id = ParameterOrigin(_summarized);
-            entry.Pages[id] = SmallSet.Create(new PageFact(PageState.Owned, null), new PageFact(PageState.Null, null));
-            entry.Vars[_summarized] = SmallSet.Ref(id);
+            entry.SetPage(id, SmallSet.Create(new PageFact(PageState.Owned, null), new PageFact(PageState.Null, null)));
+            entry.SetVar(_summarized, SmallSet.Ref(id));
         }
 
         var ins = new FlowState?[_graph.Blocks.Length];
@@ -652,7 +656,7 @@ internal sealed class PageFlowRun
         {
             if (parameter.RefKind == RefKind.Out && _known.IsPage(parameter.Type))
             {
-                var refs = state.Vars.TryGetValue(parameter, out var held) ? held : NoRefs;
+                var refs = state.Var(parameter);
                 handedOut = handedOut.Union(refs);
                 if (kind == LeakExitKind.Return)
                 {
@@ -674,11 +678,11 @@ internal sealed class PageFlowRun
 
         // Where the path leaves is found only for a path that leaks.
         Location? location = null;
-        foreach (var pair in state.Pages)
+        for (var origin = 0; origin < state.PageSlots; origin++)
         {
-            if (!handedOut.Contains(pair.Key) && pair.Value.Any(f => f.State == PageState.Owned))
+            if (state.TryGetPage(origin, out var facts) && !handedOut.Contains(origin) && facts.Any(f => f.State == PageState.Owned))
             {
-                AddLeak(pair.Key, location ??= branch is null ? ThrowLocation(source) : ExitLocation(source, branch), kind);
+                AddLeak(origin, location ??= branch is null ? ThrowLocation(source) : ExitLocation(source, branch), kind);
             }
         }
     }
@@ -884,7 +888,7 @@ internal sealed class PageFlowRun
         }
     }
 
-    private SmallSet<int> Var(object key) => _state.Vars.TryGetValue(key, out var refs) ? refs : NoRefs;
+    private SmallSet<int> Var(object key) => _state.Var(key);
 
     private static bool HasPages(SmallSet<int> refs) => refs.Count > 1 || (refs.Count == 1 && refs[0] != FlowState.NullRef);
 
@@ -931,12 +935,12 @@ internal sealed class PageFlowRun
     {
         // The same operation runs again (a loop) while its previous page is still owned: that page is lost, unless a
         // variable other than the one this page goes into still holds it (the head buffer of a multi-buffer frame).
-        if (_state.Pages.TryGetValue(id, out var previous) && previous.Any(f => f.State == PageState.Owned) && !HeldBesidesTarget(id, at.Syntax))
+        if (_state.TryGetPage(id, out var previous) && previous.Any(f => f.State == PageState.Owned) && !HeldBesidesTarget(id, at.Syntax))
         {
             AddLeak(id, at.Syntax.GetLocation(), LeakExitKind.Reallocation);
         }
 
-        _state.Pages[id] = SmallSet.Create(new PageFact(state, at), new PageFact(PageState.Null, at));
+        _state.SetPage(id, SmallSet.Create(new PageFact(state, at), new PageFact(PageState.Null, at)));
     }
 
     private SmallSet<int> Assign(ISimpleAssignmentOperation assignment)
@@ -1036,7 +1040,7 @@ internal sealed class PageFlowRun
     private void AssignVar(ISymbol symbol, SmallSet<int> value, IOperation at)
     {
         Detach(symbol, at);
-        if (_state.Vars.TryGetValue(symbol, out var old))
+        if (_state.TryGetVar(symbol, out var old))
         {
             foreach (var origin in old)
             {
@@ -1076,29 +1080,29 @@ internal sealed class PageFlowRun
     /// </summary>
     private void Forget(int origin)
     {
-        if (!_state.Pages.TryGetValue(origin, out var facts) || facts.Any(f => f.State == PageState.Owned))
+        if (!_state.TryGetPage(origin, out var facts) || facts.Any(f => f.State == PageState.Owned))
         {
             return;
         }
 
-        foreach (var refs in _state.Vars.Values)
+        for (var slot = 0; slot < _state.VarSlots; slot++)
         {
-            if (refs.Contains(origin))
+            if (_state.VarAt(slot).Contains(origin))
             {
                 return;
             }
         }
 
-        _state.Pages.Remove(origin);
+        _state.RemovePage(origin);
     }
 
     /// <summary>Whether a variable other than the one <paramref name="producer"/>'s value is assigned to refers to the origin.</summary>
     private bool HeldBesidesTarget(int origin, SyntaxNode producer)
     {
         var target = AssignedName(producer);
-        foreach (var pair in _state.Vars)
+        for (var slot = 0; slot < _state.VarSlots; slot++)
         {
-            if (pair.Key is ISymbol other && other.Name != target && pair.Value.Contains(origin))
+            if (_state.VarAt(slot).Contains(origin) && _state.KeyAt(slot) is ISymbol other && other.Name != target)
             {
                 return true;
             }
@@ -1133,9 +1137,9 @@ internal sealed class PageFlowRun
 
     private bool HeldElsewhere(int origin, ISymbol? symbol)
     {
-        foreach (var pair in _state.Vars)
+        for (var slot = 0; slot < _state.VarSlots; slot++)
         {
-            if (pair.Key is ISymbol other && !SymbolEqualityComparer.Default.Equals(other, symbol) && pair.Value.Contains(origin))
+            if (_state.VarAt(slot).Contains(origin) && _state.KeyAt(slot) is ISymbol other && !SymbolEqualityComparer.Default.Equals(other, symbol))
             {
                 return true;
             }
@@ -1162,7 +1166,7 @@ internal sealed class PageFlowRun
         var anyHeld = false;
         foreach (var origin in _origins)
         {
-            if (origin.SlotKey == key && !stored.Contains(origin.Id) && _state.Pages.TryGetValue(origin.Id, out var facts) && Linked(facts, origin))
+            if (origin.SlotKey == key && !stored.Contains(origin.Id) && _state.TryGetPage(origin.Id, out var facts) && Linked(facts, origin))
             {
                 (taken ??= new List<int>()).Add(origin.Id);
                 anyHeld |= HeldElsewhere(origin.Id, null);
@@ -1179,7 +1183,7 @@ internal sealed class PageFlowRun
             if (!anyHeld || HeldElsewhere(id, null))
             {
                 var origin = _origins[id];
-                _state.Pages[id] = _state.Facts(id).Where(f => !IsLink(f, origin)).Add(new PageFact(PageState.Owned, origin.Operation));
+                _state.SetPage(id, _state.Facts(id).Where(f => !IsLink(f, origin)).Add(new PageFact(PageState.Owned, origin.Operation)));
             }
         }
     }
@@ -1213,9 +1217,9 @@ internal sealed class PageFlowRun
         foreach (var origin in _origins)
         {
             if (origin.SlotKey is not null && !origin.SlotSymbols.IsDefaultOrEmpty && origin.SlotSymbols.Contains(written, SymbolEqualityComparer.Default)
-                && _state.Pages.TryGetValue(origin.Id, out var facts) && Linked(facts, origin))
+                && _state.TryGetPage(origin.Id, out var facts) && Linked(facts, origin))
             {
-                _state.Pages[origin.Id] = facts.Where(f => !IsLink(f, origin)).Add(new PageFact(PageState.Borrowed, at));
+                _state.SetPage(origin.Id, facts.Where(f => !IsLink(f, origin)).Add(new PageFact(PageState.Borrowed, at)));
             }
         }
     }
@@ -1229,7 +1233,7 @@ internal sealed class PageFlowRun
             return;
         }
 
-        _state.Pages[origin] = facts.Where(f => f.State != from).Add(to);
+        _state.SetPage(origin, facts.Where(f => f.State != from).Add(to));
     }
 
     private void HandOn(SmallSet<int> refs, IOperation at)
@@ -1248,11 +1252,11 @@ internal sealed class PageFlowRun
         var names = CapturedNames(body, function);
 
         // HandOn changes page states only, never the variables being enumerated.
-        foreach (var pair in _state.Vars)
+        for (var slot = 0; slot < _state.VarSlots; slot++)
         {
-            if (pair.Key is ISymbol symbol && names.Contains(symbol.Name))
+            if (!_state.VarAt(slot).IsEmpty && _state.KeyAt(slot) is ISymbol symbol && names.Contains(symbol.Name))
             {
-                HandOn(pair.Value, at);
+                HandOn(_state.VarAt(slot), at);
             }
         }
     }
@@ -1265,11 +1269,12 @@ internal sealed class PageFlowRun
     {
         var names = CapturedNames(body, function);
         List<(ISymbol Symbol, SmallSet<int> Refs)>? captured = null;
-        foreach (var pair in _state.Vars)
+        for (var slot = 0; slot < _state.VarSlots; slot++)
         {
-            if (pair.Key is ISymbol symbol && names.Contains(symbol.Name) && HasPages(pair.Value))
+            var refs = _state.VarAt(slot);
+            if (HasPages(refs) && _state.KeyAt(slot) is ISymbol symbol && names.Contains(symbol.Name))
             {
-                (captured ??= new()).Add((symbol, pair.Value));
+                (captured ??= new()).Add((symbol, refs));
             }
         }
 
@@ -1628,7 +1633,7 @@ internal sealed class PageFlowRun
         {
             if (id >= 0)
             {
-                _state.Pages[id] = SmallSet.Create(new PageFact(PageState.Shared, at));
+                _state.SetPage(id, SmallSet.Create(new PageFact(PageState.Shared, at)));
             }
         }
     }
@@ -1668,7 +1673,7 @@ internal sealed class PageFlowRun
                 }
             }
 
-            _state.Pages[id] = SmallSet.Create(new PageFact(now, at));
+            _state.SetPage(id, SmallSet.Create(new PageFact(now, at)));
         }
     }
 
@@ -1855,8 +1860,8 @@ internal sealed class PageFlowRun
             }
             else
             {
-                happens.Pages[effect.OutOrigin] = SmallSet.Create(new PageFact(PageState.Owned, effect.At));
-                other.Pages[effect.OutOrigin] = SmallSet.Create(new PageFact(PageState.Null, effect.At));
+                happens.SetPage(effect.OutOrigin, SmallSet.Create(new PageFact(PageState.Owned, effect.At)));
+                other.SetPage(effect.OutOrigin, SmallSet.Create(new PageFact(PageState.Null, effect.At)));
             }
         }
 
@@ -1889,10 +1894,10 @@ internal sealed class PageFlowRun
 
             var facts = state.Facts(id);
             var kept = facts.Where(f => (f.State is PageState.Null or PageState.NotAllocated) == isNull || f.State == PageState.NotAllocated);
-            state.Pages[id] = kept.IsEmpty ? SmallSet.Create(PageFact.NotAllocated) : kept;
+            state.SetPage(id, kept.IsEmpty ? SmallSet.Create(PageFact.NotAllocated) : kept);
         }
 
-        if (key is not null && state.Vars.TryGetValue(key, out var varRefs))
+        if (key is not null && state.TryGetVar(key, out var varRefs))
         {
             state.SetVar(key, isNull ? FlowState.OnlyNull : varRefs.Remove(FlowState.NullRef));
         }
