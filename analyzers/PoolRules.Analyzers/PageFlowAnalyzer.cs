@@ -45,7 +45,12 @@ public abstract class PageFlowAnalyzer : DiagnosticAnalyzer
                     var result = known.Flow.Get(operation, block.OwningSymbol as IMethodSymbol, block);
                     if (!ReferenceEquals(result, PageFlowResult.Empty))
                     {
+                        var started = PageFlowCache.MeasureSplit ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
                         Report(block, result);
+                        if (PageFlowCache.MeasureSplit)
+                        {
+                            PageFlowCache.AddSplit(3, started);
+                        }
                     }
                 }
             });

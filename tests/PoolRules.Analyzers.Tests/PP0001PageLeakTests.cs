@@ -1943,4 +1943,97 @@ public sealed class PP0001PageLeakTests
             }
         }
         """);
+
+    [Fact]
+    public Task Page_taken_from_a_cleared_slot_into_an_out_parameter_is_handed_to_the_caller() => V.AnalyzerAsync("""
+        struct RxDescriptor
+        {
+            public Page? Page;
+            public int Length;
+        }
+
+        class Rx
+        {
+            readonly Page?[] ring = new Page?[256];
+            readonly RxDescriptor[] descs = new RxDescriptor[256];
+
+            bool TryTake(int i, out Page? page)
+            {
+                page = ring[i]!;
+                ring[i] = null;
+                return true;
+            }
+
+            bool TryReceive(int i, out Page? page, out int length)
+            {
+                ref var desc = ref descs[i];
+                page = desc.Page!;
+                desc.Page = null;
+                length = desc.Length;
+                return true;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Page_taken_from_a_cleared_slot_but_not_put_into_the_out_parameter_leaks() => V.AnalyzerAsync("""
+        class Rx
+        {
+            readonly Page?[] ring = new Page?[256];
+
+            bool TryTake(int i, out Page? page)
+            {
+                var taken = {|#0:ring[i]|}!;
+                ring[i] = null;
+                page = null;
+                {|#1:return taken is not null;|}
+            }
+        }
+        """,
+        V.Diagnostic("PP0001").WithLocation(0).WithLocation(1)
+            .WithArguments("'taken'", "taken", "when the method returns at line 16"));
+
+    [Fact]
+    public Task Leak_in_top_level_statements_names_the_end_of_the_program() => V.ProgramAsync("""
+        var pool = PagePool.Create(new PagePoolParams());
+        var page = {|#0:pool.DevAllocPages()|};
+        Console.WriteLine(page?.Length);
+        Console.WriteLine(pool.Inflight){|#1:;|}
+
+        static void Unused()
+        {
+        }
+        """,
+        V.Diagnostic("PP0001").WithLocation(0).WithLocation(1)
+            .WithArguments("'page'", "allocated", "when the program ends at line 10"));
+
+    [Fact]
+    public Task Leak_at_a_top_level_return_names_the_return() => V.ProgramAsync("""
+        var pool = PagePool.Create(new PagePoolParams());
+        var page = {|#0:pool.DevAllocPages()|};
+        if (page is null)
+        {
+            return 1;
+        }
+
+        if (args.Length == 0)
+        {
+            {|#1:return 2;|}
+        }
+
+        pool.PutFullPage(page, allowDirect: false);
+        return 0;
+        """,
+        V.Diagnostic("PP0001").WithLocation(0).WithLocation(1)
+            .WithArguments("'page'", "allocated", "when the program ends at line 16"));
+
+    [Fact]
+    public Task Top_level_statements_that_put_their_page_leak_nothing() => V.ProgramAsync("""
+        var pool = PagePool.Create(new PagePoolParams());
+        var page = pool.DevAllocPages();
+        if (page is not null)
+        {
+            pool.PutFullPage(page, allowDirect: false);
+        }
+        """);
 }

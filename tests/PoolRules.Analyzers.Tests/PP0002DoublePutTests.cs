@@ -597,4 +597,75 @@ public sealed class PP0002DoublePutTests
             }
         }
         """);
+
+    [Fact]
+    public Task Helper_that_drops_the_reference_after_a_release_is_not_a_second_put() => V.AnalyzerAsync("""
+        class Rx
+        {
+            static void NetifReceive(Page page) => page.Put();
+
+            void Pass(PagePool pool)
+            {
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return;
+                }
+
+                pool.ReleasePage(page);
+                NetifReceive(page);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Helper_that_drops_the_reference_then_a_put_is_a_double_put() => V.AnalyzerAsync("""
+        class Rx
+        {
+            static void NetifReceive(Page page) => page.Put();
+
+            void Pass(PagePool pool)
+            {
+                var page = pool.DevAllocPages()!;
+                pool.ReleasePage(page);
+                NetifReceive(page);
+                {|PP0002:pool.PutFullPage(page, false)|};
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Helper_that_puts_to_the_pool_after_a_release_is_still_a_double_put() => V.AnalyzerAsync("""
+        class Rx
+        {
+            static void Recycle(Page page) => page.Pool!.PutFullPage(page, false);
+
+            void Pass(PagePool pool)
+            {
+                var page = pool.DevAllocPages()!;
+                pool.ReleasePage(page);
+                {|PP0002:Recycle(page)|};
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Local_function_that_drops_the_captured_page_after_a_release_is_not_a_second_put() => V.AnalyzerAsync("""
+        class Rx
+        {
+            void Pass(PagePool pool)
+            {
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return;
+                }
+
+                pool.ReleasePage(page);
+                Deliver();
+
+                void Deliver() => page.Put();
+            }
+        }
+        """);
 }

@@ -28,10 +28,18 @@ public static class Verify<TAnalyzer>
 
     public static DiagnosticResult Diagnostic(string id) => new(id, DiagnosticSeverity.Warning);
 
-    public static async Task AnalyzerAsync(string source, params DiagnosticResult[] expected)
+    public static Task AnalyzerAsync(string source, params DiagnosticResult[] expected) =>
+        RunAsync(source, OutputKind.DynamicallyLinkedLibrary, expected);
+
+    /// <summary>A snippet compiled as a console program, for top-level statements.</summary>
+    public static Task ProgramAsync(string source, params DiagnosticResult[] expected) =>
+        RunAsync(source, OutputKind.ConsoleApplication, expected);
+
+    private static async Task RunAsync(string source, OutputKind outputKind, DiagnosticResult[] expected)
     {
         EngineFaults.Install();
         var test = new Test { TestCode = Usings + source };
+        test.TestState.OutputKind = outputKind;
         test.ExpectedDiagnostics.AddRange(expected);
         try
         {

@@ -711,6 +711,9 @@ internal sealed partial class CleanBodyProof
                 case ParameterSummary.Puts:
                     Release(value, Mask.Gone, null, dropped: false);
                     break;
+                case ParameterSummary.Drops:
+                    Release(value, Mask.Gone, null, dropped: true);
+                    break;
                 case ParameterSummary.ConsumesWhenTrue or ParameterSummary.ConsumesWhenFalse:
                     // The engine splits the page's state on a branch over the result; the proof does not.
                     Fail();

@@ -44,6 +44,9 @@ internal sealed partial class CleanBodyProof
     private State _state;
     private int _visits;
     private int _tryCatchDepth;
+
+    // Try statements with a finally around the current statement: a jump's state is final only outside all of them.
+    private int _finallyDepth;
     private bool _failed;
 
     private CleanBodyProof(KnownSymbols known)
@@ -91,6 +94,7 @@ internal sealed partial class CleanBodyProof
         _state = new State();
         _visits = 0;
         _tryCatchDepth = 0;
+        _finallyDepth = 0;
         _failed = false;
     }
 
@@ -495,6 +499,11 @@ internal sealed partial class CleanBodyProof
             _tryCatchDepth++;
         }
 
+        if (@try.Finally is not null)
+        {
+            _finallyDepth++;
+        }
+
         Statement(@try.Body);
         if (hasCatch)
         {
@@ -525,6 +534,8 @@ internal sealed partial class CleanBodyProof
             _state = ends;
             return;
         }
+
+        _finallyDepth--;
 
         // The finally runs on every way out of the try: each jump that leaves it, and last its normal end.
         for (var i = mark; i < _jumps.Count && !_failed; i++)
@@ -560,6 +571,13 @@ internal sealed partial class CleanBodyProof
         if (kind == JumpKind.Throw && _tryCatchDepth > 0)
         {
             // An explicit throw into a handler: the engine joins it into the handler's start state.
+            Fail();
+        }
+
+        if (kind is JumpKind.Return or JumpKind.Throw && _finallyDepth == 0 && !NothingOwned(_state, 0))
+        {
+            // This exit's state only grows from here (loops join, no finally runs on it): the body leaks, so the proof
+            // cannot hold and walking on would be wasted (the leak-heavy code base's first leaking return).
             Fail();
         }
 

@@ -16,24 +16,28 @@ internal enum LeakExitKind
 /// <summary>One place where an owned page is lost.</summary>
 internal sealed class LeakExit
 {
-    public LeakExit(Location location, LeakExitKind kind)
+    public LeakExit(Location location, LeakExitKind kind, bool topLevel)
     {
         Location = location;
         Kind = kind;
+        TopLevel = topLevel;
     }
 
     public Location Location { get; }
 
     public LeakExitKind Kind { get; }
 
+    /// <summary>The exit is one of the program's top-level statements: it ends the program, not a method.</summary>
+    public bool TopLevel { get; }
+
     public int Line => Location.GetLineSpan().StartLinePosition.Line + 1;
 
     public string Describe() => Kind switch
     {
-        LeakExitKind.Throw => "when the method throws at line " + Line,
+        LeakExitKind.Throw => (TopLevel ? "when the program throws at line " : "when the method throws at line ") + Line,
         LeakExitKind.Overwrite => "before the variable is overwritten at line " + Line,
         LeakExitKind.Reallocation => "before the loop comes back to line " + Line,
-        _ => "when the method returns at line " + Line,
+        _ => (TopLevel ? "when the program ends at line " : "when the method returns at line ") + Line,
     };
 }
 

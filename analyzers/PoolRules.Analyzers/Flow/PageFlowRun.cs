@@ -29,7 +29,7 @@ internal sealed class PageFlowRun
     private readonly ISymbol? _summarized;
     private readonly PageFlowResult? _result;
     private readonly List<PageOrigin> _origins = new();
-    private readonly Dictionary<IOperation, int> _originByOperation = new();
+    private readonly Dictionary<IOperation, int> _originByOperation = new(PositionKeys.Instance);
     private readonly Dictionary<ISymbol, int> _originByParameter = new(SymbolEqualityComparer.Default);
 
     /// <summary>Delegate locals initialised from a lambda and only ever invoked in place: each call acts as the lambda's body.</summary>
@@ -40,20 +40,20 @@ internal sealed class PageFlowRun
 
     /// <summary>Ref locals bound to two different slots in this body: neither binding is followed.</summary>
     private readonly HashSet<ISymbol> _unboundRefs = new(SymbolEqualityComparer.Default);
-    private readonly Dictionary<IOperation, SmallSet<int>> _testedRefs = new();
-    private readonly HashSet<IFlowAnonymousFunctionOperation> _lambdas = new();
+    private readonly Dictionary<IOperation, SmallSet<int>> _testedRefs = new(PositionKeys.Instance);
+    private readonly HashSet<IFlowAnonymousFunctionOperation> _lambdas = new(PositionKeys.Instance);
     private readonly ControlFlowRegion?[] _finallyOf;
     private readonly bool _hasFinally;
 
     /// <summary>No branch goes back to an earlier block (no loop, no backward goto): the worklist then visits blocks in order, once each.</summary>
     private readonly bool _forwardOnly = true;
-    private readonly Dictionary<SyntaxNode, HashSet<string>> _capturedNames = new();
+    private readonly Dictionary<SyntaxNode, HashSet<string>> _capturedNames = new(PositionKeys.Instance);
     private readonly Dictionary<ControlFlowBranch, ImmutableArray<ControlFlowRegion>> _finallyRegions = new();
 
     private readonly Dictionary<int, List<LeakExit>> _leaks = new();
-    private readonly Dictionary<IOperation, DoublePutFinding> _doublePuts = new();
-    private readonly Dictionary<SyntaxNode, UseAfterPutFinding> _uses = new();
-    private readonly Dictionary<IOperation, WrongPoolFinding> _wrongPools = new();
+    private readonly Dictionary<IOperation, DoublePutFinding> _doublePuts = new(PositionKeys.Instance);
+    private readonly Dictionary<SyntaxNode, UseAfterPutFinding> _uses = new(PositionKeys.Instance);
+    private readonly Dictionary<IOperation, WrongPoolFinding> _wrongPools = new(PositionKeys.Instance);
     private readonly List<(FlowState State, bool? Returns)> _summaryExits = new();
     private readonly List<(int Ordinal, bool Owned, bool? Returns)> _outExits = new();
     private bool _returnsOwned;
@@ -76,7 +76,10 @@ internal sealed class PageFlowRun
     /// <summary>Some slot was read: only then can a clear or an index write change a page's state.</summary>
     private bool _slotReads;
 
-    private FlowState _state = new();
+    /// <summary>Numbers the variables of this run for every state's arrays.</summary>
+    private readonly VarTable _varTable = new();
+
+    private FlowState _state;
     private bool _reporting;
     private int _visits;
 
@@ -87,6 +90,7 @@ internal sealed class PageFlowRun
         _parameters = parameters;
         _summarized = summarized;
         _result = result;
+        _state = new FlowState(_varTable);
         _finallyOf = new ControlFlowRegion?[graph.Blocks.Length];
         foreach (var block in graph.Blocks)
         {
@@ -156,7 +160,7 @@ internal sealed class PageFlowRun
         {
             foreach (var (exit, _) in run._summaryExits)
             {
-                if (!exit.Vars.TryGetValue(parameter, out var held) || held.Count != 1 || held[0] != origin)
+                if (!exit.TryGetVar(parameter, out var held) || held.Count != 1 || held[0] != origin)
                 {
                     // The function assigns the captured variable: what the caller's variable then holds is beyond a summary.
                     return ParameterSummary.Consumes;
@@ -165,6 +169,7 @@ internal sealed class PageFlowRun
         }
 
         var putsOnEveryPath = true;
+        var dropsOnEveryPath = true;
         bool? consumedWhen = null, leftWhen = null;
         bool anyConsumed = false, anyLeft = false, conditional = true;
         foreach (var (exit, returns) in run._summaryExits)
@@ -182,7 +187,11 @@ internal sealed class PageFlowRun
                         putsOnEveryPath = false;
                         consumed = true;
                         break;
-                    case PageState.Put or PageState.Dropped or PageState.Shared:
+                    case PageState.Dropped:
+                        consumed = true;
+                        break;
+                    case PageState.Put or PageState.Shared:
+                        dropsOnEveryPath = false;
                         consumed = true;
                         break;
                 }
@@ -207,7 +216,7 @@ internal sealed class PageFlowRun
 
         if (!anyLeft)
         {
-            return putsOnEveryPath ? ParameterSummary.Puts : ParameterSummary.Consumes;
+            return !putsOnEveryPath ? ParameterSummary.Consumes : dropsOnEveryPath ? ParameterSummary.Drops : ParameterSummary.Puts;
         }
 
         if (!anyConsumed || !conditional || consumedWhen == leftWhen)
@@ -257,7 +266,7 @@ internal sealed class PageFlowRun
 
     private void Run()
     {
-        var entry = new FlowState();
+        var entry = new FlowState(_varTable);
         foreach (var parameter in _parameters)
         {
             if (parameter.RefKind == RefKind.Out || !_known.IsPage(parameter.Type))
@@ -267,16 +276,16 @@ internal sealed class PageFlowRun
 
             var owned = SymbolEqualityComparer.Default.Equals(parameter, _summarized) || _known.TakesOwnership(parameter);
             var id = ParameterOrigin(parameter);
-            entry.Pages[id] = SmallSet.Create(new PageFact(owned ? PageState.Owned : PageState.Borrowed, null), new PageFact(PageState.Null, null));
-            entry.Vars[parameter] = SmallSet.Ref(id);
+            entry.SetPage(id, SmallSet.Create(new PageFact(owned ? PageState.Owned : PageState.Borrowed, null), new PageFact(PageState.Null, null)));
+            entry.SetVar(parameter, SmallSet.Ref(id));
         }
 
         if (_summarized is not null && !_originByParameter.ContainsKey(_summarized))
         {
             // A captured variable of the enclosing method, owned as the summarised parameter is.
             var id = ParameterOrigin(_summarized);
-            entry.Pages[id] = SmallSet.Create(new PageFact(PageState.Owned, null), new PageFact(PageState.Null, null));
-            entry.Vars[_summarized] = SmallSet.Ref(id);
+            entry.SetPage(id, SmallSet.Create(new PageFact(PageState.Owned, null), new PageFact(PageState.Null, null)));
+            entry.SetVar(_summarized, SmallSet.Ref(id));
         }
 
         var ins = new FlowState?[_graph.Blocks.Length];
@@ -295,24 +304,59 @@ internal sealed class PageFlowRun
         {
             if (ins[ordinal] is { } state && InScope(ordinal, null))
             {
-                ProcessBlock(_graph.Blocks[ordinal], state.Clone(), null, ins, null, null);
+                // The last pass: nothing merges any more, so each block may consume its entry state.
+                ProcessBlock(_graph.Blocks[ordinal], state, null, ins, null, null);
             }
         }
     }
 
     private void Publish(PageFlowResult result)
     {
-        foreach (var pair in _leaks.OrderBy(p => _origins[p.Key].Location.SourceSpan.Start))
+        // Sorted without LINQ: most bodies publish nothing but their leaks, and this runs once per body.
+        if (_leaks.Count > 0)
         {
-            var origin = _origins[pair.Key];
-            var exits = pair.Value.OrderBy(e => e.Location.SourceSpan.Start).ToImmutableArray();
-            var how = origin.Parameter is not null ? "received" : origin.Operation is IInvocationOperation { TargetMethod.Name: not "Exchange" } ? "allocated" : "taken";
-            result.Leaks.Add(new LeakFinding(origin.Location, origin.DisplayName, how, exits));
+            var leaks = new List<LeakFinding>(_leaks.Count);
+            foreach (var pair in _leaks)
+            {
+                var origin = _origins[pair.Key];
+                var exits = new List<LeakExit>(pair.Value.Count);
+                AddSorted(exits, pair.Value, e => e.Location.SourceSpan.Start);
+                var how = origin.Parameter is not null ? "received" : origin.Operation is IInvocationOperation { TargetMethod.Name: not "Exchange" } ? "allocated" : "taken";
+                leaks.Add(new LeakFinding(origin.Location, origin.DisplayName, how, ImmutableArray.CreateRange(exits)));
+            }
+
+            AddSorted(result.Leaks, leaks, f => f.Allocation.SourceSpan.Start);
         }
 
-        result.DoublePuts.AddRange(_doublePuts.Values.OrderBy(f => f.Call.SourceSpan.Start));
-        result.UsesAfterPut.AddRange(_uses.Values.OrderBy(f => f.Use.SourceSpan.Start));
-        result.WrongPools.AddRange(_wrongPools.Values.OrderBy(f => f.Call.SourceSpan.Start));
+        AddSorted(result.DoublePuts, _doublePuts.Values, f => f.Call.SourceSpan.Start);
+        AddSorted(result.UsesAfterPut, _uses.Values, f => f.Use.SourceSpan.Start);
+        AddSorted(result.WrongPools, _wrongPools.Values, f => f.Call.SourceSpan.Start);
+    }
+
+    /// <summary>Appends <paramref name="found"/> in source order (stable: findings at one position keep their order).</summary>
+    private static void AddSorted<T>(List<T> into, ICollection<T> found, Func<T, int> position)
+    {
+        if (found.Count == 0)
+        {
+            return;
+        }
+
+        var start = into.Count;
+        into.AddRange(found);
+        if (found.Count > 1)
+        {
+            var keyed = new (int Position, int Index, T Item)[found.Count];
+            for (var i = 0; i < keyed.Length; i++)
+            {
+                keyed[i] = (position(into[start + i]), i, into[start + i]);
+            }
+
+            Array.Sort(keyed, (x, y) => x.Position != y.Position ? x.Position.CompareTo(y.Position) : x.Index.CompareTo(y.Index));
+            for (var i = 0; i < keyed.Length; i++)
+            {
+                into[start + i] = keyed[i].Item;
+            }
+        }
     }
 
     // ---- solving -------------------------------------------------------------------------------------------------
@@ -322,12 +366,10 @@ internal sealed class PageFlowRun
 
     private void Solve(ControlFlowRegion? scope, int start, FlowState startState, FlowState?[] ins, List<FlowState>? finallyExits)
     {
-        var worklist = new SortedSet<int>();
-        Merge(ins, start, startState, worklist);
-        while (worklist.Count > 0)
+        var worklist = new Worklist(ins.Length);
+        Merge(ins, start, startState, worklist, owned: false);
+        while (worklist.TryTakeFirst(out var ordinal))
         {
-            var ordinal = worklist.Min;
-            worklist.Remove(ordinal);
             if (++_visits > MaxBlockVisits)
             {
                 throw new BudgetExceededException();
@@ -339,7 +381,11 @@ internal sealed class PageFlowRun
         }
     }
 
-    private static void Merge(FlowState?[] ins, int ordinal, FlowState state, SortedSet<int>? worklist)
+    /// <summary>
+    /// Joins <paramref name="state"/> into a block's entry state. An <paramref name="owned"/> state is one its caller
+    /// has no further use for: the first one to reach a block becomes its entry state instead of a copy of it.
+    /// </summary>
+    private static void Merge(FlowState?[] ins, int ordinal, FlowState state, Worklist? worklist, bool owned)
     {
         if (worklist is null)
         {
@@ -348,7 +394,7 @@ internal sealed class PageFlowRun
 
         if (ins[ordinal] is not { } existing)
         {
-            ins[ordinal] = state.Clone();
+            ins[ordinal] = owned ? state : state.Clone();
             worklist.Add(ordinal);
         }
         else if (FlowState.JoinInto(existing, state))
@@ -357,7 +403,7 @@ internal sealed class PageFlowRun
         }
     }
 
-    private void ProcessBlock(BasicBlock block, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, SortedSet<int>? worklist, List<FlowState>? finallyExits)
+    private void ProcessBlock(BasicBlock block, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, Worklist? worklist, List<FlowState>? finallyExits)
     {
         if (block.Kind == BasicBlockKind.Exit)
         {
@@ -399,7 +445,7 @@ internal sealed class PageFlowRun
 
             if (fallThrough is not null)
             {
-                Follow(block, fallThrough, _state, scope, ins, worklist, finallyExits);
+                Follow(block, fallThrough, _state, owned: true, scope, ins, worklist, finallyExits);
             }
 
             _exitReturns = null;
@@ -414,16 +460,17 @@ internal sealed class PageFlowRun
         var jumpsWhenTrue = block.ConditionKind == ControlFlowConditionKind.WhenTrue;
         if (block.ConditionalSuccessor is { } conditional)
         {
-            Follow(block, conditional, jumpsWhenTrue ? whenTrue : whenFalse, scope, ins, worklist, finallyExits);
+            // Both outcomes may share one state (nothing refined): the first successor then gets a copy.
+            Follow(block, conditional, jumpsWhenTrue ? whenTrue : whenFalse, owned: !ReferenceEquals(whenTrue, whenFalse) || fallThrough is null, scope, ins, worklist, finallyExits);
         }
 
         if (fallThrough is not null)
         {
-            Follow(block, fallThrough, jumpsWhenTrue ? whenFalse : whenTrue, scope, ins, worklist, finallyExits);
+            Follow(block, fallThrough, jumpsWhenTrue ? whenFalse : whenTrue, owned: true, scope, ins, worklist, finallyExits);
         }
     }
 
-    private void Follow(BasicBlock source, ControlFlowBranch branch, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, SortedSet<int>? worklist, List<FlowState>? finallyExits)
+    private void Follow(BasicBlock source, ControlFlowBranch branch, FlowState state, bool owned, ControlFlowRegion? scope, FlowState?[] ins, Worklist? worklist, List<FlowState>? finallyExits)
     {
         foreach (var region in FinallyRegions(branch))
         {
@@ -446,11 +493,11 @@ internal sealed class PageFlowRun
 
                 if (destination.Kind == BasicBlockKind.Exit)
                 {
-                    AtExit(state, ExitLocation(source, branch), LeakExitKind.Return);
+                    AtExit(state, source, branch, LeakExitKind.Return);
                 }
                 else if (InScope(destination.Ordinal, scope))
                 {
-                    Merge(ins, destination.Ordinal, state, worklist);
+                    Merge(ins, destination.Ordinal, state, worklist, owned);
                 }
 
                 return;
@@ -458,7 +505,7 @@ internal sealed class PageFlowRun
                 Thrown(source, state, scope, ins, worklist);
                 return;
             case ControlFlowBranchSemantics.StructuredExceptionHandling:
-                finallyExits?.Add(state);
+                finallyExits?.Add(owned ? state : state.Clone());
                 return;
         }
     }
@@ -480,7 +527,7 @@ internal sealed class PageFlowRun
     }
 
     /// <summary>An explicit throw: caught by an enclosing try/catch, or an exit after the enclosing finally blocks ran.</summary>
-    private void Thrown(BasicBlock source, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, SortedSet<int>? worklist)
+    private void Thrown(BasicBlock source, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, Worklist? worklist)
     {
         if (source.BranchValue is { } thrown && thrown.Syntax.FirstAncestorOrSelf<SyntaxNode>(n => n is ThrowStatementSyntax or ThrowExpressionSyntax) is null)
         {
@@ -513,10 +560,10 @@ internal sealed class PageFlowRun
             }
         }
 
-        AtExit(state, ThrowLocation(source), LeakExitKind.Throw);
+        AtExit(state, source, null, LeakExitKind.Throw);
     }
 
-    private void MergeIntoEnclosingHandlers(BasicBlock block, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, SortedSet<int>? worklist)
+    private void MergeIntoEnclosingHandlers(BasicBlock block, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, Worklist? worklist)
     {
         for (var region = block.EnclosingRegion; region is not null && region != scope; region = region.EnclosingRegion)
         {
@@ -532,13 +579,13 @@ internal sealed class PageFlowRun
         }
     }
 
-    private void MergeIntoHandlers(ControlFlowRegion tryAndCatch, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, SortedSet<int>? worklist)
+    private void MergeIntoHandlers(ControlFlowRegion tryAndCatch, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, Worklist? worklist)
     {
         foreach (var handler in tryAndCatch.NestedRegions)
         {
             if (handler.Kind != ControlFlowRegionKind.Try && InScope(handler.FirstBlockOrdinal, scope))
             {
-                Merge(ins, handler.FirstBlockOrdinal, state, worklist);
+                Merge(ins, handler.FirstBlockOrdinal, state, worklist, owned: false);
             }
         }
     }
@@ -550,7 +597,7 @@ internal sealed class PageFlowRun
         var savedReporting = _reporting;
         var savedReturns = _exitReturns;
         var savedValue = _exitValue;
-        var savedTested = new Dictionary<IOperation, SmallSet<int>>(_testedRefs);
+        var savedTested = new Dictionary<IOperation, SmallSet<int>>(_testedRefs, PositionKeys.Instance);
         try
         {
             var ins = new FlowState?[_graph.Blocks.Length];
@@ -565,7 +612,7 @@ internal sealed class PageFlowRun
                 {
                     if (ins[ordinal] is { } blockState && InScope(ordinal, region))
                     {
-                        ProcessBlock(_graph.Blocks[ordinal], blockState.Clone(), region, ins, null, exits);
+                        ProcessBlock(_graph.Blocks[ordinal], blockState, region, ins, null, exits);
                     }
                 }
             }
@@ -586,7 +633,7 @@ internal sealed class PageFlowRun
         }
     }
 
-    private void AtExit(FlowState state, Location location, LeakExitKind kind)
+    private void AtExit(FlowState state, BasicBlock source, ControlFlowBranch? branch, LeakExitKind kind)
     {
         if (!_reporting)
         {
@@ -609,7 +656,7 @@ internal sealed class PageFlowRun
         {
             if (parameter.RefKind == RefKind.Out && _known.IsPage(parameter.Type))
             {
-                var refs = state.Vars.TryGetValue(parameter, out var held) ? held : NoRefs;
+                var refs = state.Var(parameter);
                 handedOut = handedOut.Union(refs);
                 if (kind == LeakExitKind.Return)
                 {
@@ -629,11 +676,13 @@ internal sealed class PageFlowRun
             }
         }
 
-        foreach (var pair in state.Pages)
+        // Where the path leaves is found only for a path that leaks.
+        Location? location = null;
+        for (var origin = 0; origin < state.PageSlots; origin++)
         {
-            if (!handedOut.Contains(pair.Key) && pair.Value.Any(f => f.State == PageState.Owned))
+            if (state.TryGetPage(origin, out var facts) && !handedOut.Contains(origin) && facts.Any(f => f.State == PageState.Owned))
             {
-                AddLeak(pair.Key, location, kind);
+                AddLeak(origin, location ??= branch is null ? ThrowLocation(source) : ExitLocation(source, branch), kind);
             }
         }
     }
@@ -652,7 +701,7 @@ internal sealed class PageFlowRun
 
         if (!exits.Any(e => e.Location == location))
         {
-            exits.Add(new LeakExit(location, kind));
+            exits.Add(new LeakExit(location, kind, _graph.OriginalOperation.Syntax is CompilationUnitSyntax));
         }
     }
 
@@ -680,7 +729,7 @@ internal sealed class PageFlowRun
             case IDefaultValueOperation defaultValue:
                 return defaultValue.Type is { IsReferenceType: true } ? FlowState.OnlyNull : NoRefs;
             case IFlowCaptureOperation capture:
-                _state.Vars[capture.Id] = Eval(capture.Value);
+                _state.SetVar(capture.Id, Eval(capture.Value));
                 return NoRefs;
             case ISimpleAssignmentOperation assignment:
                 return Assign(assignment);
@@ -839,7 +888,7 @@ internal sealed class PageFlowRun
         }
     }
 
-    private SmallSet<int> Var(object key) => _state.Vars.TryGetValue(key, out var refs) ? refs : NoRefs;
+    private SmallSet<int> Var(object key) => _state.Var(key);
 
     private static bool HasPages(SmallSet<int> refs) => refs.Count > 1 || (refs.Count == 1 && refs[0] != FlowState.NullRef);
 
@@ -886,12 +935,12 @@ internal sealed class PageFlowRun
     {
         // The same operation runs again (a loop) while its previous page is still owned: that page is lost, unless a
         // variable other than the one this page goes into still holds it (the head buffer of a multi-buffer frame).
-        if (_state.Pages.TryGetValue(id, out var previous) && previous.Any(f => f.State == PageState.Owned) && !HeldBesidesTarget(id, at.Syntax))
+        if (_state.TryGetPage(id, out var previous) && previous.Any(f => f.State == PageState.Owned) && !HeldBesidesTarget(id, at.Syntax))
         {
             AddLeak(id, at.Syntax.GetLocation(), LeakExitKind.Reallocation);
         }
 
-        _state.Pages[id] = SmallSet.Create(new PageFact(state, at), new PageFact(PageState.Null, at));
+        _state.SetPage(id, SmallSet.Create(new PageFact(state, at), new PageFact(PageState.Null, at)));
     }
 
     private SmallSet<int> Assign(ISimpleAssignmentOperation assignment)
@@ -991,7 +1040,7 @@ internal sealed class PageFlowRun
     private void AssignVar(ISymbol symbol, SmallSet<int> value, IOperation at)
     {
         Detach(symbol, at);
-        if (_state.Vars.TryGetValue(symbol, out var old))
+        if (_state.TryGetVar(symbol, out var old))
         {
             foreach (var origin in old)
             {
@@ -1003,7 +1052,7 @@ internal sealed class PageFlowRun
             }
         }
 
-        _state.Vars[symbol] = value;
+        _state.SetVar(symbol, value);
         foreach (var origin in value)
         {
             if (origin >= 0)
@@ -1031,29 +1080,29 @@ internal sealed class PageFlowRun
     /// </summary>
     private void Forget(int origin)
     {
-        if (!_state.Pages.TryGetValue(origin, out var facts) || facts.Any(f => f.State == PageState.Owned))
+        if (!_state.TryGetPage(origin, out var facts) || facts.Any(f => f.State == PageState.Owned))
         {
             return;
         }
 
-        foreach (var refs in _state.Vars.Values)
+        for (var slot = 0; slot < _state.VarSlots; slot++)
         {
-            if (refs.Contains(origin))
+            if (_state.VarAt(slot).Contains(origin))
             {
                 return;
             }
         }
 
-        _state.Pages.Remove(origin);
+        _state.RemovePage(origin);
     }
 
     /// <summary>Whether a variable other than the one <paramref name="producer"/>'s value is assigned to refers to the origin.</summary>
     private bool HeldBesidesTarget(int origin, SyntaxNode producer)
     {
         var target = AssignedName(producer);
-        foreach (var pair in _state.Vars)
+        for (var slot = 0; slot < _state.VarSlots; slot++)
         {
-            if (pair.Key is ISymbol other && other.Name != target && pair.Value.Contains(origin))
+            if (_state.VarAt(slot).Contains(origin) && _state.KeyAt(slot) is ISymbol other && other.Name != target)
             {
                 return true;
             }
@@ -1088,9 +1137,9 @@ internal sealed class PageFlowRun
 
     private bool HeldElsewhere(int origin, ISymbol? symbol)
     {
-        foreach (var pair in _state.Vars)
+        for (var slot = 0; slot < _state.VarSlots; slot++)
         {
-            if (pair.Key is ISymbol other && !SymbolEqualityComparer.Default.Equals(other, symbol) && pair.Value.Contains(origin))
+            if (_state.VarAt(slot).Contains(origin) && _state.KeyAt(slot) is ISymbol other && !SymbolEqualityComparer.Default.Equals(other, symbol))
             {
                 return true;
             }
@@ -1117,7 +1166,7 @@ internal sealed class PageFlowRun
         var anyHeld = false;
         foreach (var origin in _origins)
         {
-            if (origin.SlotKey == key && !stored.Contains(origin.Id) && _state.Pages.TryGetValue(origin.Id, out var facts) && Linked(facts, origin))
+            if (origin.SlotKey == key && !stored.Contains(origin.Id) && _state.TryGetPage(origin.Id, out var facts) && Linked(facts, origin))
             {
                 (taken ??= new List<int>()).Add(origin.Id);
                 anyHeld |= HeldElsewhere(origin.Id, null);
@@ -1134,7 +1183,7 @@ internal sealed class PageFlowRun
             if (!anyHeld || HeldElsewhere(id, null))
             {
                 var origin = _origins[id];
-                _state.Pages[id] = _state.Facts(id).Where(f => !IsLink(f, origin)).Add(new PageFact(PageState.Owned, origin.Operation));
+                _state.SetPage(id, _state.Facts(id).Where(f => !IsLink(f, origin)).Add(new PageFact(PageState.Owned, origin.Operation)));
             }
         }
     }
@@ -1168,9 +1217,9 @@ internal sealed class PageFlowRun
         foreach (var origin in _origins)
         {
             if (origin.SlotKey is not null && !origin.SlotSymbols.IsDefaultOrEmpty && origin.SlotSymbols.Contains(written, SymbolEqualityComparer.Default)
-                && _state.Pages.TryGetValue(origin.Id, out var facts) && Linked(facts, origin))
+                && _state.TryGetPage(origin.Id, out var facts) && Linked(facts, origin))
             {
-                _state.Pages[origin.Id] = facts.Where(f => !IsLink(f, origin)).Add(new PageFact(PageState.Borrowed, at));
+                _state.SetPage(origin.Id, facts.Where(f => !IsLink(f, origin)).Add(new PageFact(PageState.Borrowed, at)));
             }
         }
     }
@@ -1178,11 +1227,13 @@ internal sealed class PageFlowRun
     private void Replace(int origin, PageState from, PageFact to)
     {
         var facts = _state.Facts(origin);
-        var kept = facts.Where(f => f.State != from);
-        if (kept.Count != facts.Count)
+        if (!facts.Any(f => f.State == from))
         {
-            _state.Pages[origin] = kept.Add(to);
+            // The common case (a hand-on of a page that owes nothing) allocates nothing.
+            return;
         }
+
+        _state.SetPage(origin, facts.Where(f => f.State != from).Add(to));
     }
 
     private void HandOn(SmallSet<int> refs, IOperation at)
@@ -1201,11 +1252,11 @@ internal sealed class PageFlowRun
         var names = CapturedNames(body, function);
 
         // HandOn changes page states only, never the variables being enumerated.
-        foreach (var pair in _state.Vars)
+        for (var slot = 0; slot < _state.VarSlots; slot++)
         {
-            if (pair.Key is ISymbol symbol && names.Contains(symbol.Name))
+            if (!_state.VarAt(slot).IsEmpty && _state.KeyAt(slot) is ISymbol symbol && names.Contains(symbol.Name))
             {
-                HandOn(pair.Value, at);
+                HandOn(_state.VarAt(slot), at);
             }
         }
     }
@@ -1218,11 +1269,12 @@ internal sealed class PageFlowRun
     {
         var names = CapturedNames(body, function);
         List<(ISymbol Symbol, SmallSet<int> Refs)>? captured = null;
-        foreach (var pair in _state.Vars)
+        for (var slot = 0; slot < _state.VarSlots; slot++)
         {
-            if (pair.Key is ISymbol symbol && names.Contains(symbol.Name) && HasPages(pair.Value))
+            var refs = _state.VarAt(slot);
+            if (HasPages(refs) && _state.KeyAt(slot) is ISymbol symbol && names.Contains(symbol.Name))
             {
-                (captured ??= new()).Add((symbol, pair.Value));
+                (captured ??= new()).Add((symbol, refs));
             }
         }
 
@@ -1237,6 +1289,9 @@ internal sealed class PageFlowRun
             {
                 case ParameterSummary.Puts:
                     Release(refs, at, PageState.Put, null);
+                    break;
+                case ParameterSummary.Drops:
+                    Release(refs, at, PageState.Dropped, null);
                     break;
                 case ParameterSummary.Borrows:
                     Use(refs, at);
@@ -1513,7 +1568,7 @@ internal sealed class PageFlowRun
             {
                 if (OutTarget(argument.Value) is { } target)
                 {
-                    _state.Vars[target] = NoRefs;
+                    _state.SetVar(target, NoRefs);
                 }
             }
         }
@@ -1546,6 +1601,10 @@ internal sealed class PageFlowRun
                     // A put through a helper: a second one is a double put (PP0002), not also a use after put.
                     Release(refs[i], at, PageState.Put, null);
                     break;
+                case ParameterSummary.Drops:
+                    // The helper is the stack's Page.Put(): after the caller's ReleasePage that is the drop it owes.
+                    Release(refs[i], at, PageState.Dropped, null);
+                    break;
                 case ParameterSummary.ConsumesWhenTrue or ParameterSummary.ConsumesWhenFalse:
                     Use(refs[i], argument.Value);
                     if (ReferenceEquals(at, _branchCall))
@@ -1574,7 +1633,7 @@ internal sealed class PageFlowRun
         {
             if (id >= 0)
             {
-                _state.Pages[id] = SmallSet.Create(new PageFact(PageState.Shared, at));
+                _state.SetPage(id, SmallSet.Create(new PageFact(PageState.Shared, at)));
             }
         }
     }
@@ -1614,7 +1673,7 @@ internal sealed class PageFlowRun
                 }
             }
 
-            _state.Pages[id] = SmallSet.Create(new PageFact(now, at));
+            _state.SetPage(id, SmallSet.Create(new PageFact(now, at)));
         }
     }
 
@@ -1631,12 +1690,12 @@ internal sealed class PageFlowRun
 
     private void Use(SmallSet<int> refs, IOperation? use)
     {
-        if (!Reporting || use is null || _uses.ContainsKey(use.Syntax))
+        if (!Reporting || use is null || !HasPages(refs) || _uses.ContainsKey(use.Syntax))
         {
             return;
         }
 
-        var gone = new List<(PageFact Fact, int Origin)>();
+        List<(PageFact Fact, int Origin)>? gone = null;
         foreach (var id in refs)
         {
             if (id < 0)
@@ -1656,16 +1715,25 @@ internal sealed class PageFlowRun
                     return;
                 }
 
-                gone.Add((fact, id));
+                (gone ??= new()).Add((fact, id));
             }
         }
 
-        if (gone.Count == 0)
+        if (gone is null)
         {
             return;
         }
 
-        var first = gone.OrderBy(g => g.Fact.At?.Syntax.SpanStart ?? 0).First();
+        // The earliest put or drop; the first found among equals.
+        var first = gone[0];
+        foreach (var candidate in gone)
+        {
+            if ((candidate.Fact.At?.Syntax.SpanStart ?? 0) < (first.Fact.At?.Syntax.SpanStart ?? 0))
+            {
+                first = candidate;
+            }
+        }
+
         _uses[use.Syntax] = new UseAfterPutFinding(use.Syntax.GetLocation(), _origins[first.Origin].DisplayName, first.Fact.State, FactLocation(first.Fact, first.Origin));
     }
 
@@ -1737,8 +1805,9 @@ internal sealed class PageFlowRun
             return (state, state);
         }
 
+        // The block's state is not used after its branch: one outcome refines it in place.
         var whenTrue = state.Clone();
-        var whenFalse = state.Clone();
+        var whenFalse = state;
         var key = VarKey(operand);
         Apply(whenTrue, refs, key, trueNullness);
         Apply(whenFalse, refs, key, falseNullness);
@@ -1772,7 +1841,7 @@ internal sealed class PageFlowRun
     private (FlowState WhenTrue, FlowState WhenFalse) RefineOnResult(IInvocationOperation call, bool negated, FlowState state)
     {
         var whenTrue = state.Clone();
-        var whenFalse = state.Clone();
+        var whenFalse = state;
         var saved = _state;
         foreach (var effect in _conditionalEffects)
         {
@@ -1791,8 +1860,8 @@ internal sealed class PageFlowRun
             }
             else
             {
-                happens.Pages[effect.OutOrigin] = SmallSet.Create(new PageFact(PageState.Owned, effect.At));
-                other.Pages[effect.OutOrigin] = SmallSet.Create(new PageFact(PageState.Null, effect.At));
+                happens.SetPage(effect.OutOrigin, SmallSet.Create(new PageFact(PageState.Owned, effect.At)));
+                other.SetPage(effect.OutOrigin, SmallSet.Create(new PageFact(PageState.Null, effect.At)));
             }
         }
 
@@ -1825,12 +1894,12 @@ internal sealed class PageFlowRun
 
             var facts = state.Facts(id);
             var kept = facts.Where(f => (f.State is PageState.Null or PageState.NotAllocated) == isNull || f.State == PageState.NotAllocated);
-            state.Pages[id] = kept.IsEmpty ? SmallSet.Create(PageFact.NotAllocated) : kept;
+            state.SetPage(id, kept.IsEmpty ? SmallSet.Create(PageFact.NotAllocated) : kept);
         }
 
-        if (key is not null && state.Vars.TryGetValue(key, out var varRefs))
+        if (key is not null && state.TryGetVar(key, out var varRefs))
         {
-            state.Vars[key] = isNull ? FlowState.OnlyNull : varRefs.Remove(FlowState.NullRef);
+            state.SetVar(key, isNull ? FlowState.OnlyNull : varRefs.Remove(FlowState.NullRef));
         }
     }
 
@@ -2035,6 +2104,13 @@ internal sealed class PageFlowRun
             BlockSyntax block => block,
             _ => null,
         };
+        if (body is null && syntax is CompilationUnitSyntax unit
+            && unit.Members.OfType<GlobalStatementSyntax>().LastOrDefault(g => g.Statement is not LocalFunctionStatementSyntax) is { } last)
+        {
+            // Top-level statements end where the last of them does (local functions after it are not run there).
+            return last.GetLastToken().GetLocation();
+        }
+
         return body?.CloseBraceToken.GetLocation() ?? syntax.GetLocation();
     }
 
@@ -2062,6 +2138,49 @@ internal sealed class PageFlowRun
         public IOperation At { get; }
 
         public bool OnResult { get; }
+    }
+
+    /// <summary>The blocks waiting to be solved, taken lowest ordinal first (a forward order converges fastest).</summary>
+    private sealed class Worklist
+    {
+        private readonly bool[] _queued;
+        private int _lowest;
+        private int _count;
+
+        public Worklist(int blocks)
+        {
+            _queued = new bool[blocks];
+            _lowest = blocks;
+        }
+
+        public void Add(int ordinal)
+        {
+            if (!_queued[ordinal])
+            {
+                _queued[ordinal] = true;
+                _count++;
+                _lowest = Math.Min(_lowest, ordinal);
+            }
+        }
+
+        public bool TryTakeFirst(out int ordinal)
+        {
+            if (_count == 0)
+            {
+                ordinal = -1;
+                return false;
+            }
+
+            while (!_queued[_lowest])
+            {
+                _lowest++;
+            }
+
+            ordinal = _lowest;
+            _queued[ordinal] = false;
+            _count--;
+            return true;
+        }
     }
 
     private sealed class BudgetExceededException : Exception

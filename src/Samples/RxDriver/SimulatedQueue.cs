@@ -46,9 +46,8 @@ internal sealed class SimulatedQueue(SimulatedNic nic, int index) : IRxQueueDevi
         }
 
         ref var desc = ref _ring[_cleaned];
-        var filled = desc.Page!;
+        page = desc.Page!;
         desc.Page = null;
-        page = filled;
         offset = RxQueue.Headroom;
         length = desc.Length;
         _cleaned++;

@@ -13,6 +13,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using PoolRules.Analyzers.Flow;
 
 namespace PoolRules.Benchmarks.Analyzers;
 
@@ -83,6 +84,9 @@ public static class DisposalComparisonReport
         report.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         var growth = new StringBuilder();
         (int Lines, double PoolRules, double Ca2000, double Compile)? previous = null;
+        var splitReport = new StringBuilder();
+        splitReport.AppendLine("| scale | PoolRules ms | decide ms | graph ms | engine ms | reporting ms | rest ms | CFG floor ms |");
+        splitReport.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
         // A process-wide warm-up, so the sizes measured first do not carry the JIT's tiering (a compiler server that has
         // been up for a while runs tier-1 code): four rounds at 2x of everything that is measured.
         var warmUpPages = DriverCodeGenerator.Generate(2, CodeFlavor.Pages);
@@ -102,6 +106,7 @@ public static class DisposalComparisonReport
             var poolRules = new List<double>();
             var disposal = new List<double>();
             var floorTimes = new List<double>();
+            var splits = new List<double[]>();
             AnalyzerRun? lastPages = null;
             AnalyzerRun? lastDisposables = null;
             for (var run = 0; run < runs + 1; run++)
@@ -111,7 +116,11 @@ public static class DisposalComparisonReport
                 var pagesCompilation = AnalyzerHarness.Compile(pages);
                 AnalyzerHarness.Emit(pagesCompilation);
                 var compileMs = clock.Elapsed.TotalMilliseconds;
+                Array.Clear(PageFlowCache.Split);
+                PageFlowCache.MeasureSplit = true;
                 lastPages = await AnalyzerHarness.AnalyzeAsync(cold ? AnalyzerHarness.Compile(pages) : pagesCompilation, AnalyzerHarness.PoolRulesAnalyzers, concurrentAnalysis: concurrent);
+                PageFlowCache.MeasureSplit = false;
+                var split = PageFlowCache.Split.Select(t => t * 1000.0 / Stopwatch.Frequency).ToArray();
                 lastDisposables = await AnalyzerHarness.AnalyzeAsync(Prepared(WithCa2000(AnalyzerHarness.Compile(disposables)), cold), ca2000, options, concurrent);
                 var floorRun = await AnalyzerHarness.AnalyzeAsync(Prepared(AnalyzerHarness.Compile(pages), cold), floor, concurrentAnalysis: concurrent);
 
@@ -122,6 +131,7 @@ public static class DisposalComparisonReport
                     poolRules.Add(lastPages.ExecutionTime.TotalMilliseconds);
                     disposal.Add(lastDisposables.ExecutionTime.TotalMilliseconds);
                     floorTimes.Add(floorRun.ExecutionTime.TotalMilliseconds);
+                    splits.Add(split.Append(lastPages.ExecutionTime.TotalMilliseconds - split.Sum()).ToArray());
                 }
             }
 
@@ -141,6 +151,8 @@ public static class DisposalComparisonReport
             }
 
             previous = (pages.Lines, poolRulesMs, ca2000Ms, compileMs50);
+            var parts = Enumerable.Range(0, 5).Select(p => Median(splits.Select(x => x[p]).ToList())).ToArray();
+            splitReport.AppendLine($"| {scale}x | {poolRulesMs:F0} | {parts[0]:F0} | {parts[1]:F0} | {parts[2]:F0} | {parts[3]:F0} | {parts[4]:F0} | {Median(floorTimes):F0} |");
             Console.WriteLine($"scale {scale}: GC pauses in the last runs: PoolRules {lastPages.GcPause.TotalMilliseconds:F0} ms, CA2000 {lastDisposables.GcPause.TotalMilliseconds:F0} ms");
             Console.WriteLine($"scale {scale} done; PoolRules last run per analyzer: " +
                 string.Join(", ", lastPages.PerAnalyzer.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value.TotalMilliseconds:F0} ms")));
@@ -151,6 +163,8 @@ public static class DisposalComparisonReport
         }
 
         Console.WriteLine(report);
+        Console.WriteLine("PoolRules split per run (medians, ms): pre-filter and proof, graph, engine, the rules' reporting, the rest (driver, callbacks, rules' own work):");
+        Console.WriteLine(splitReport);
         Console.WriteLine("Growth per size step:");
         Console.WriteLine(growth);
         return 0;
