@@ -58,6 +58,9 @@ internal sealed class PageFlowRun
     /// <summary>Hand-ons by which a value outlives the method: returned, stored in a field, or added to a collection kept in one.</summary>
     private readonly HashSet<IOperation> _escapes = new();
 
+    /// <summary>Per try region with a catch, the variables a give-back in it gives back (see GivenBackInTry).</summary>
+    private readonly Dictionary<ControlFlowRegion, List<ISymbol>> _givenBackIn = new();
+
     /// <summary>Rentals given back while a field of this object held them: reported at an exit where the field still does.</summary>
     private readonly List<(IFieldSymbol Field, int Origin, IOperation GiveBack, IOperation Store)> _givenBackWhileStored = new();
 
@@ -625,12 +628,64 @@ internal sealed class PageFlowRun
             {
                 if (block.Ordinal == region.FirstBlockOrdinal)
                 {
-                    MergeIntoHandlers(parent, state, scope, ins, worklist);
+                    MergeIntoHandlers(parent, _known.NetPools is null ? state : GivenBackInTry(region, state), scope, ins, worklist);
                 }
 
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// The state a catch handler starts from, for rentals: one the try gives back (<c>try { pool.Return(a); } catch
+    /// (ArgumentException) { }</c>, the pool refusing it) was handed to the pool, whatever threw. An exception before the
+    /// give-back is an exception path, where PP0101 reports leaks only when asked to.
+    /// </summary>
+    private FlowState GivenBackInTry(ControlFlowRegion tryRegion, FlowState state)
+    {
+        if (!_givenBackIn.TryGetValue(tryRegion, out var symbols))
+        {
+            symbols = new List<ISymbol>();
+            for (var ordinal = tryRegion.FirstBlockOrdinal; ordinal <= tryRegion.LastBlockOrdinal; ordinal++)
+            {
+                foreach (var operation in _graph.Blocks[ordinal].Operations)
+                {
+                    foreach (var call in operation.DescendantsAndSelf().OfType<IInvocationOperation>())
+                    {
+                        var contract = PoolContracts.Of(call, _known);
+                        if (contract is { Effect: PoolEffect.GiveBack, IsNetPool: true }
+                            && VarKey(contract.ValueArgument >= 0 ? call.Arguments[contract.ValueArgument].Value : call.Instance ?? call) is ISymbol symbol)
+                        {
+                            symbols.Add(symbol);
+                        }
+                    }
+                }
+            }
+
+            _givenBackIn[tryRegion] = symbols;
+        }
+
+        if (symbols.Count == 0)
+        {
+            return state;
+        }
+
+        var handler = state.Clone();
+        var saved = _state;
+        _state = handler;
+        foreach (var symbol in symbols)
+        {
+            foreach (var id in Var(symbol))
+            {
+                if (id >= 0 && _origins[id].Kind != PoolKind.Page)
+                {
+                    Replace(id, PageState.Owned, new PageFact(PageState.HandedOn, null));
+                }
+            }
+        }
+
+        _state = saved;
+        return handler;
     }
 
     private void MergeIntoHandlers(ControlFlowRegion tryAndCatch, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, SortedSet<int>? worklist)
