@@ -47,9 +47,24 @@ public sealed class CleanBodyProofTests
     [InlineData("var page = budget > 0 ? _pool.DevAllocPages() : null; _pool.PutPage(page!, -1, allowDirect: false); return 0;")] // page-valued branch
     public void Leaves_what_it_does_not_model_to_the_engine(string body) => Assert.False(Proves(body));
 
+    [Theory]
+    [InlineData("var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); try { b[0] = 1; return b.AsSpan(0, budget).IndexOf((byte)1); } finally { System.Buffers.ArrayPool<byte>.Shared.Return(b); }")]
+    [InlineData("var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); var n = System.Text.Encoding.UTF8.GetString(b.AsSpan(0, budget)).Length; System.Buffers.ArrayPool<byte>.Shared.Return(b, clearArray: true); return n;")]
+    [InlineData("using var owner = System.Buffers.MemoryPool<int>.Shared.Rent(budget); owner.Memory.Span.Fill(1); if (budget > 3) return 3; return owner.Memory.Length;")]
+    [InlineData("using (var owner = System.Buffers.MemoryPool<int>.Shared.Rent(budget)) { owner.Memory.Span[0] = budget; } return budget;")]
+    public void Accepts_correct_rental_shapes(string body) => Assert.True(Proves(body));
+
+    [Theory]
+    [InlineData("var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); if (budget > 3) return 0; System.Buffers.ArrayPool<byte>.Shared.Return(b); return 1;")] // leak
+    [InlineData("var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); System.Buffers.ArrayPool<byte>.Shared.Return(b); return b[0];")] // use after return
+    [InlineData("var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); System.Span<byte> s = b; System.Buffers.ArrayPool<byte>.Shared.Return(b); return s[0];")] // a view in a variable
+    [InlineData("using var owner = System.Buffers.MemoryPool<int>.Shared.Rent(budget); owner.Dispose(); return 0;")] // disposed twice
+    public void Refuses_rental_bodies_the_engine_reports_on_or_does_not_model(string body) => Assert.False(Proves(body));
+
     private static bool Proves(string body)
     {
         var source = $$"""
+            using System;
             using System.Collections.Generic;
             using PoolRules.Runtime;
 
