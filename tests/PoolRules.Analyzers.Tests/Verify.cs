@@ -29,17 +29,26 @@ public static class Verify<TAnalyzer>
     public static DiagnosticResult Diagnostic(string id) => new(id, DiagnosticSeverity.Warning);
 
     public static Task AnalyzerAsync(string source, params DiagnosticResult[] expected) =>
-        RunAsync(source, OutputKind.DynamicallyLinkedLibrary, expected);
+        RunAsync(source, OutputKind.DynamicallyLinkedLibrary, null, expected);
+
+    /// <summary>As <see cref="AnalyzerAsync(string, DiagnosticResult[])"/>, with these lines in the project's .editorconfig (for every file).</summary>
+    public static Task AnalyzerAsync(string source, string? editorConfig, params DiagnosticResult[] expected) =>
+        RunAsync(source, OutputKind.DynamicallyLinkedLibrary, editorConfig, expected);
 
     /// <summary>A snippet compiled as a console program, for top-level statements.</summary>
     public static Task ProgramAsync(string source, params DiagnosticResult[] expected) =>
-        RunAsync(source, OutputKind.ConsoleApplication, expected);
+        RunAsync(source, OutputKind.ConsoleApplication, null, expected);
 
-    private static async Task RunAsync(string source, OutputKind outputKind, DiagnosticResult[] expected)
+    private static async Task RunAsync(string source, OutputKind outputKind, string? editorConfig, DiagnosticResult[] expected)
     {
         EngineFaults.Install();
         var test = new Test { TestCode = Usings + source };
         test.TestState.OutputKind = outputKind;
+        if (editorConfig is not null)
+        {
+            test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", "root = true\n\n[*]\n" + editorConfig + "\n"));
+        }
+
         test.ExpectedDiagnostics.AddRange(expected);
         try
         {
@@ -69,5 +78,8 @@ public static class TestReferences
 
     public static readonly MetadataReference Runtime = MetadataReference.CreateFromFile(typeof(PoolRules.Runtime.PagePool).Assembly.Location);
 
-    public static MetadataReference[] All { get; } = [.. Net80.References.All, Runtime];
+    /// <summary>Microsoft.Extensions.ObjectPool, for the .NET pool rules (PP0101-PP0104).</summary>
+    public static readonly MetadataReference ObjectPool = MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.ObjectPool.ObjectPool<>).Assembly.Location);
+
+    public static MetadataReference[] All { get; } = [.. Net80.References.All, Runtime, ObjectPool];
 }

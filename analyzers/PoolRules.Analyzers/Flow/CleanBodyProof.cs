@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -45,9 +46,13 @@ internal sealed partial class CleanBodyProof
     private int _visits;
     private int _tryCatchDepth;
 
-    // Try statements with a finally around the current statement: a jump's state is final only outside all of them.
+    // Try statements with a finally around the current statement: a jump's state is final only outside all of them,
+    // and a take that throws there runs the finally from the state before it (the engine's PP0102).
     private int _finallyDepth;
     private bool _failed;
+
+    // The body may take from one of .NET's pools: rental-typed variables are followed as page variables are.
+    private bool _rentals;
 
     private CleanBodyProof(KnownSymbols known)
     {
@@ -75,6 +80,7 @@ internal sealed partial class CleanBodyProof
         try
         {
             proof.Reset(known);
+            proof._rentals = known.NetPools is not null && PageFlowCache.MayInvolveRentals(block.Syntax, known);
             return proof.Prove(block, owner);
         }
         finally
@@ -96,6 +102,7 @@ internal sealed partial class CleanBodyProof
         _tryCatchDepth = 0;
         _finallyDepth = 0;
         _failed = false;
+        _rentals = false;
     }
 
     private bool Prove(IOperation block, IMethodSymbol owner)
@@ -166,9 +173,23 @@ internal sealed partial class CleanBodyProof
             case OperationKind.Block:
                 var block = (IBlockOperation)operation;
                 var start = _keys.Count;
+                List<(int Id, int Mark)>? disposed = null;
                 foreach (var statement in block.Operations)
                 {
                     Statement(statement);
+                    if (statement is IUsingDeclarationOperation declared)
+                    {
+                        foreach (var id in DisposedOwners(declared.DeclarationGroup))
+                        {
+                            (disposed ??= new()).Add((id, _jumps.Count));
+                        }
+                    }
+                }
+
+                for (var i = (disposed?.Count ?? 0) - 1; i >= 0; i--)
+                {
+                    // `using var owner = pool.Rent(n);` gives the owner back where the block ends, and on each jump out after it.
+                    DisposeAtEnd(disposed![i].Id, disposed[i].Mark);
                 }
 
                 ScopeEnds(_state, start);
@@ -217,7 +238,16 @@ internal sealed partial class CleanBodyProof
                     NotAliased(Eval(@using.Resources));
                 }
 
+                var usingMark = _jumps.Count;
                 Statement(@using.Body);
+                if (@using.Resources is IVariableDeclarationGroupOperation owners)
+                {
+                    foreach (var id in DisposedOwners(owners))
+                    {
+                        DisposeAtEnd(id, usingMark);
+                    }
+                }
+
                 break;
             case OperationKind.UsingDeclaration:
                 Statement(((IUsingDeclarationOperation)operation).DeclarationGroup);
@@ -251,11 +281,11 @@ internal sealed partial class CleanBodyProof
         {
             var initializer = declarator.Initializer;
             var value = Eval(initializer?.Value);
-            if (declarator.Symbol.IsRef && _known.IsPage(declarator.Symbol.Type))
+            if (declarator.Symbol.IsRef && Tracks(declarator.Symbol.Type))
             {
                 Fail();
             }
-            else if (_known.IsPage(declarator.Symbol.Type))
+            else if (Tracks(declarator.Symbol.Type))
             {
                 AssignLocal(declarator.Symbol, value);
             }
@@ -505,6 +535,7 @@ internal sealed partial class CleanBodyProof
         }
 
         Statement(@try.Body);
+
         if (hasCatch)
         {
             _tryCatchDepth--;
@@ -564,6 +595,58 @@ internal sealed partial class CleanBodyProof
         }
 
         return _state;
+    }
+
+    /// <summary>The tracked IMemoryOwner variables a using declares: its end gives them back (MemoryPool's contract).</summary>
+    private List<int> DisposedOwners(IVariableDeclarationGroupOperation group)
+    {
+        var ids = new List<int>();
+        if (!_rentals)
+        {
+            return ids;
+        }
+
+        foreach (var declaration in group.Declarations)
+        {
+            foreach (var declarator in declaration.Declarators)
+            {
+                if (_known.NetPools!.IsMemoryOwner(declarator.Symbol.Type) && IdOf(declarator.Symbol) is var id and >= 0)
+                {
+                    ids.Add(id);
+                }
+            }
+        }
+
+        return ids;
+    }
+
+    /// <summary>The owner's Dispose at the end of a using: on the normal end and on every jump out of it since <paramref name="mark"/>.</summary>
+    private void DisposeAtEnd(int id, int mark)
+    {
+        if (Has(_state.Get(id), Mask.HandedOn) || _jumps.Skip(mark).Any(j => Has(j.State.Get(id), Mask.HandedOn)))
+        {
+            // Returned or stored from inside the using: the engine may report it escaping (PP0103).
+            Fail();
+            return;
+        }
+
+        for (var i = mark; i < _jumps.Count && !_failed; i++)
+        {
+            var saved = _state;
+            _state = _jumps[i].State;
+            if (!_state.Unreachable)
+            {
+                Release(new Value(id), Mask.Gone, null, dropped: false);
+            }
+
+            _jumps[i] = _jumps[i].With(_state);
+            _state = saved;
+        }
+
+        if (!_state.Unreachable)
+        {
+            Release(new Value(id), Mask.Gone, null, dropped: false);
+        }
     }
 
     private void AddJump(JumpKind kind, ILabelSymbol? target)

@@ -44,13 +44,16 @@ internal sealed class LeakExit
 /// <summary>PP0001: an owned page reaches an exit, an overwrite or its next allocation.</summary>
 internal sealed class LeakFinding
 {
-    public LeakFinding(Location allocation, string page, string how, ImmutableArray<LeakExit> exits)
+    public LeakFinding(Location allocation, string page, string how, ImmutableArray<LeakExit> exits, PoolKind kind = PoolKind.Page)
     {
+        Kind = kind;
         Allocation = allocation;
         Page = page;
         How = how;
         Exits = exits;
     }
+
+    public PoolKind Kind { get; }
 
     /// <summary>"allocated", "taken" (out of a cleared slot) or "received" (a [TakesPageOwnership] parameter).</summary>
     public string How { get; }
@@ -66,14 +69,17 @@ internal sealed class LeakFinding
 /// <summary>PP0002: a put or release of a page that may already be put or released.</summary>
 internal sealed class DoublePutFinding
 {
-    public DoublePutFinding(Location call, string page, PageState now, PageState earlier, Location earlierLocation)
+    public DoublePutFinding(Location call, string page, PageState now, PageState earlier, Location earlierLocation, PoolKind kind = PoolKind.Page)
     {
+        Kind = kind;
         Call = call;
         Page = page;
         Now = now;
         Earlier = earlier;
         EarlierLocation = earlierLocation;
     }
+
+    public PoolKind Kind { get; }
 
     public Location Call { get; }
 
@@ -86,16 +92,36 @@ internal sealed class DoublePutFinding
     public Location EarlierLocation { get; }
 }
 
+/// <summary>How a rental outlives the place that gives it back (PP0103).</summary>
+internal enum RentalEscape
+{
+    /// <summary>Not an escape: a use after the give-back.</summary>
+    None,
+
+    /// <summary>Returned or stored at <see cref="UseAfterPutFinding.Use"/> inside a using or try-finally whose end gives it back at <see cref="UseAfterPutFinding.EarlierLocation"/>.</summary>
+    Escapes,
+
+    /// <summary>Given back at <see cref="UseAfterPutFinding.Use"/> while a field (or a collection kept in one) still holds it, stored at <see cref="UseAfterPutFinding.EarlierLocation"/>.</summary>
+    GivenBackWhileStored,
+}
+
 /// <summary>PP0005: a use of a page that on every path was put back or dropped.</summary>
 internal sealed class UseAfterPutFinding
 {
-    public UseAfterPutFinding(Location use, string page, PageState earlier, Location earlierLocation)
+    public UseAfterPutFinding(Location use, string page, PageState earlier, Location earlierLocation, PoolKind kind = PoolKind.Page, RentalEscape escape = RentalEscape.None)
     {
+        Kind = kind;
+        Escape = escape;
         Use = use;
         Page = page;
         Earlier = earlier;
         EarlierLocation = earlierLocation;
     }
+
+    public PoolKind Kind { get; }
+
+    /// <summary>For PP0103: a plain use after the give-back, or one of the two shapes of a rental that outlives its give-back.</summary>
+    public RentalEscape Escape { get; }
 
     public Location Use { get; }
 
@@ -109,8 +135,9 @@ internal sealed class UseAfterPutFinding
 /// <summary>PP0008: a page put to another pool than the one that allocated it.</summary>
 internal sealed class WrongPoolFinding
 {
-    public WrongPoolFinding(Location call, string page, string fromPool, string toPool, Location allocation)
+    public WrongPoolFinding(Location call, string page, string fromPool, string toPool, Location allocation, PoolKind kind = PoolKind.Page)
     {
+        Kind = kind;
         Call = call;
         Page = page;
         FromPool = fromPool;
@@ -121,6 +148,8 @@ internal sealed class WrongPoolFinding
     public Location Call { get; }
 
     public string Page { get; }
+
+    public PoolKind Kind { get; }
 
     public string FromPool { get; }
 

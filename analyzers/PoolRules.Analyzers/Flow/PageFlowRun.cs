@@ -54,6 +54,18 @@ internal sealed class PageFlowRun
     private readonly Dictionary<IOperation, DoublePutFinding> _doublePuts = new(PositionKeys.Instance);
     private readonly Dictionary<SyntaxNode, UseAfterPutFinding> _uses = new(PositionKeys.Instance);
     private readonly Dictionary<IOperation, WrongPoolFinding> _wrongPools = new(PositionKeys.Instance);
+
+    /// <summary>Hand-ons by which a value outlives the method: returned, stored in a field, or added to a collection kept in one.</summary>
+    private readonly HashSet<IOperation> _escapes = new(PositionKeys.Instance);
+
+    /// <summary>Per try region with a catch, the variables a give-back in it gives back (see GivenBackInTry).</summary>
+    private readonly Dictionary<ControlFlowRegion, List<ISymbol>> _givenBackIn = new();
+
+    /// <summary>Rentals given back while a field of this object held them: reported at an exit where the field still does.</summary>
+    private readonly List<(IFieldSymbol Field, int Origin, IOperation GiveBack, IOperation Store)> _givenBackWhileStored = new();
+
+    /// <summary>Per take of a .NET pool, the origin that stands for the rental it made on an earlier run (see KeepPrevious).</summary>
+    private readonly Dictionary<int, int> _previousOf = new();
     private readonly List<(FlowState State, bool? Returns)> _summaryExits = new();
     private readonly List<(int Ordinal, bool Owned, bool? Returns)> _outExits = new();
     private bool _returnsOwned;
@@ -80,6 +92,12 @@ internal sealed class PageFlowRun
     private readonly VarTable _varTable = new();
 
     private FlowState _state;
+
+    /// <summary>The block whose operations are being evaluated.</summary>
+    private BasicBlock? _block;
+
+    /// <summary>A finally block is being run for an exception a take may throw: only double give-backs are recorded there.</summary>
+    private bool _exceptional;
     private bool _reporting;
     private int _visits;
 
@@ -140,7 +158,7 @@ internal sealed class PageFlowRun
 
     /// <summary>Which lambdas and local functions <see cref="AnalyzeGraph"/> analyses on their own graph: those that may touch pages.</summary>
     internal static bool AnalysesFunction(KnownSymbols known, SyntaxNode syntax, IMethodSymbol function) =>
-        PageFlowCache.MayInvolvePages(syntax) || function.Parameters.Any(known.TakesOwnership);
+        PageFlowCache.MayInvolvePages(syntax, known) || function.Parameters.Any(known.TakesOwnership);
 
     /// <summary>
     /// Runs the graph with <paramref name="parameter"/> owned on entry and reports what every normal exit leaves of it.
@@ -321,8 +339,10 @@ internal sealed class PageFlowRun
                 var origin = _origins[pair.Key];
                 var exits = new List<LeakExit>(pair.Value.Count);
                 AddSorted(exits, pair.Value, e => e.Location.SourceSpan.Start);
-                var how = origin.Parameter is not null ? "received" : origin.Operation is IInvocationOperation { TargetMethod.Name: not "Exchange" } ? "allocated" : "taken";
-                leaks.Add(new LeakFinding(origin.Location, origin.DisplayName, how, ImmutableArray.CreateRange(exits)));
+                var how = origin.Parameter is not null ? "received"
+                    : origin.Kind != PoolKind.Page ? (origin.Kind == PoolKind.Object ? "taken" : "rented")
+                    : origin.Operation is IInvocationOperation { TargetMethod.Name: not "Exchange" } ? "allocated" : "taken";
+                leaks.Add(new LeakFinding(origin.Location, origin.DisplayName, how, ImmutableArray.CreateRange(exits), origin.Kind));
             }
 
             AddSorted(result.Leaks, leaks, f => f.Allocation.SourceSpan.Start);
@@ -415,6 +435,7 @@ internal sealed class PageFlowRun
         MergeIntoEnclosingHandlers(block, state, scope, ins, worklist);
 
         _state = state;
+        _block = block;
         _testedRefs.Clear();
         _conditionalEffects.Clear();
         _branchCall = null;
@@ -437,6 +458,7 @@ internal sealed class PageFlowRun
                     Use(refs, value);
                     _returnsOwned |= _reporting && refs.Any(r => r >= 0 && Owns(r));
                     HandOn(refs, value);
+                    _escapes.Add(value);
                 }
 
                 _exitReturns = value.ConstantValue is { HasValue: true, Value: bool returned } ? returned : null;
@@ -497,7 +519,7 @@ internal sealed class PageFlowRun
                 }
                 else if (InScope(destination.Ordinal, scope))
                 {
-                    Merge(ins, destination.Ordinal, state, worklist, owned);
+                    Merge(ins, destination.Ordinal, _known.NetPools is null ? state : OutOfScope(source, destination, state), worklist, owned);
                 }
 
                 return;
@@ -507,6 +529,88 @@ internal sealed class PageFlowRun
             case ControlFlowBranchSemantics.StructuredExceptionHandling:
                 finallyExits?.Add(owned ? state : state.Clone());
                 return;
+        }
+    }
+
+    /// <summary>
+    /// The state a branch carries into its destination without the locals of the regions it leaves, and without the
+    /// values only they held that owe nothing: a loop body's <c>var old = buffer;</c> does not reach the next iteration,
+    /// where it would join the old rental's given-back state with the new one's.
+    /// </summary>
+    private FlowState OutOfScope(BasicBlock source, BasicBlock destination, FlowState state)
+    {
+        FlowState? trimmed = null;
+        for (var region = source.EnclosingRegion; region is not null && !(region.FirstBlockOrdinal <= destination.Ordinal && destination.Ordinal <= region.LastBlockOrdinal); region = region.EnclosingRegion)
+        {
+            foreach (var local in region.Locals)
+            {
+                if (state.TryGetVar(local, out _))
+                {
+                    trimmed ??= state.Clone();
+                    trimmed.SetVar(local, FlowState.NoRefs);
+                }
+            }
+        }
+
+        if (trimmed is null)
+        {
+            return state;
+        }
+
+        var saved = _state;
+        _state = trimmed;
+        for (var id = 0; id < trimmed.PageSlots; id++)
+        {
+            if (trimmed.TryGetPage(id, out _) && _origins[id].Kind != PoolKind.Page)
+            {
+                Forget(id);
+            }
+        }
+
+        _state = saved;
+        return trimmed;
+    }
+
+    /// <summary>
+    /// A take inside a try whose finally gives back: if the take throws (Rent of a size that overflows, an allocation
+    /// that fails), the finally runs from the state before it. PP0102 counts such paths, as the grow-then-retry loops
+    /// that return the old array, then rent, show; uses and leaks there are not reported.
+    /// </summary>
+    private void TakeMayThrow()
+    {
+        if (!Reporting || _exceptional || _block is null)
+        {
+            return;
+        }
+
+        for (var region = _block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
+        {
+            if (region.Kind != ControlFlowRegionKind.Try || region.EnclosingRegion is not { } parent)
+            {
+                continue;
+            }
+
+            if (parent.Kind == ControlFlowRegionKind.TryAndCatch)
+            {
+                return;
+            }
+
+            if (parent.Kind == ControlFlowRegionKind.TryAndFinally)
+            {
+                var block = _block;
+                _exceptional = true;
+                try
+                {
+                    RunFinally(parent.NestedRegions[1], _state.Clone());
+                }
+                finally
+                {
+                    _exceptional = false;
+                    _block = block;
+                }
+
+                return;
+            }
         }
     }
 
@@ -571,12 +675,64 @@ internal sealed class PageFlowRun
             {
                 if (block.Ordinal == region.FirstBlockOrdinal)
                 {
-                    MergeIntoHandlers(parent, state, scope, ins, worklist);
+                    MergeIntoHandlers(parent, _known.NetPools is null ? state : GivenBackInTry(region, state), scope, ins, worklist);
                 }
 
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// The state a catch handler starts from, for rentals: one the try gives back (<c>try { pool.Return(a); } catch
+    /// (ArgumentException) { }</c>, the pool refusing it) was handed to the pool, whatever threw. An exception before the
+    /// give-back is an exception path, where PP0101 reports leaks only when asked to.
+    /// </summary>
+    private FlowState GivenBackInTry(ControlFlowRegion tryRegion, FlowState state)
+    {
+        if (!_givenBackIn.TryGetValue(tryRegion, out var symbols))
+        {
+            symbols = new List<ISymbol>();
+            for (var ordinal = tryRegion.FirstBlockOrdinal; ordinal <= tryRegion.LastBlockOrdinal; ordinal++)
+            {
+                foreach (var operation in _graph.Blocks[ordinal].Operations)
+                {
+                    foreach (var call in operation.DescendantsAndSelf().OfType<IInvocationOperation>())
+                    {
+                        var contract = PoolContracts.Of(call, _known);
+                        if (contract is { Effect: PoolEffect.GiveBack, IsNetPool: true }
+                            && VarKey(contract.ValueArgument >= 0 ? call.Arguments[contract.ValueArgument].Value : call.Instance ?? call) is ISymbol symbol)
+                        {
+                            symbols.Add(symbol);
+                        }
+                    }
+                }
+            }
+
+            _givenBackIn[tryRegion] = symbols;
+        }
+
+        if (symbols.Count == 0)
+        {
+            return state;
+        }
+
+        var handler = state.Clone();
+        var saved = _state;
+        _state = handler;
+        foreach (var symbol in symbols)
+        {
+            foreach (var id in Var(symbol))
+            {
+                if (id >= 0 && _origins[id].Kind != PoolKind.Page)
+                {
+                    Replace(id, PageState.Owned, new PageFact(PageState.HandedOn, null));
+                }
+            }
+        }
+
+        _state = saved;
+        return handler;
     }
 
     private void MergeIntoHandlers(ControlFlowRegion tryAndCatch, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, Worklist? worklist)
@@ -650,15 +806,24 @@ internal sealed class PageFlowRun
             return;
         }
 
+        foreach (var (field, origin, giveBack, store) in _givenBackWhileStored)
+        {
+            if (kind == LeakExitKind.Return && state.TryGetVar(field, out var held) && held.Contains(origin) && !_uses.ContainsKey(giveBack.Syntax)
+                && state.Facts(origin).Any(f => f.IsGone))
+            {
+                _uses[giveBack.Syntax] = new UseAfterPutFinding(giveBack.Syntax.GetLocation(), _origins[origin].DisplayName, PageState.Put, store.Syntax.GetLocation(), _origins[origin].Kind, RentalEscape.GivenBackWhileStored);
+            }
+        }
+
         // A page in an out parameter goes to the caller, as a returned one does.
         var handedOut = NoRefs;
         foreach (var parameter in _parameters)
         {
-            if (parameter.RefKind == RefKind.Out && _known.IsPage(parameter.Type))
+            if (parameter.RefKind == RefKind.Out && (_known.IsPage(parameter.Type) || _known.NetPools is not null))
             {
                 var refs = state.Var(parameter);
                 handedOut = handedOut.Union(refs);
-                if (kind == LeakExitKind.Return)
+                if (kind == LeakExitKind.Return && _known.IsPage(parameter.Type))
                 {
                     var owned = refs.Any(r => r >= 0 && state.Facts(r).Any(f => f.State == PageState.Owned));
                     if (owned && _exitReturns is null && _exitValue is { } value && TryNullTest(value, out _, out var operand, out var whenTrue, out _)
@@ -736,7 +901,15 @@ internal sealed class PageFlowRun
             case IInvocationOperation invocation:
                 return Invoke(invocation);
             case IObjectCreationOperation creation:
-                PassArguments(creation.Constructor, creation.Arguments, EvalArguments(creation.Arguments), null, creation);
+                var creationArgs = EvalArguments(creation.Arguments);
+                if (PoolContracts.Of(creation, _known) is { Effect: PoolEffect.View } view && view.ValueArgument >= 0)
+                {
+                    // new ArraySegment<byte>(rented, 0, n): the view lives as long as the rental does.
+                    UseArguments(creation.Arguments, creationArgs);
+                    return creationArgs[view.ValueArgument];
+                }
+
+                PassArguments(creation.Constructor, creation.Arguments, creationArgs, null, creation);
                 Eval(creation.Initializer);
                 return NoRefs;
             case IIsNullOperation isNull:
@@ -790,8 +963,22 @@ internal sealed class PageFlowRun
                     return instanceRefs;
                 }
 
+                if (OwnField(field) is { } own && _state.TryGetVar(own, out var inField))
+                {
+                    // A field of this object this body stored a rental in holds it until it is written again.
+                    return inField;
+                }
+
                 return Read(field);
             case IPropertyReferenceOperation property:
+                if (PoolContracts.Of(property, _known).Effect == PoolEffect.View)
+                {
+                    // owner.Memory, memory.Span: the same rental seen through another type.
+                    var viewed = Eval(property.Instance);
+                    Use(viewed, property.Instance);
+                    return viewed;
+                }
+
                 UseInstance(property.Instance);
                 foreach (var argument in property.Arguments)
                 {
@@ -800,7 +987,7 @@ internal sealed class PageFlowRun
 
                 return Read(property);
             case IArrayElementReferenceOperation element:
-                Eval(element.ArrayReference);
+                UseInstance(element.ArrayReference);
                 foreach (var index in element.Indices)
                 {
                     Eval(index);
@@ -919,12 +1106,13 @@ internal sealed class PageFlowRun
         return SmallSet.Ref(id);
     }
 
-    private SmallSet<int> Produce(IOperation producer, PageState state, IOperation? pool)
+    private SmallSet<int> Produce(IOperation producer, PageState state, IOperation? pool, PoolKind kind = PoolKind.Page)
     {
         var id = OperationOrigin(producer);
+        _origins[id].Kind = kind;
         if (pool is not null)
         {
-            _origins[id].Pool ??= PoolKeys.Of(pool, _known);
+            _origins[id].Pool ??= kind == PoolKind.Page ? PoolKeys.Of(pool, _known) : PoolKeys.OfRentalPool(pool, _known);
         }
 
         NewInstance(id, producer, state);
@@ -935,12 +1123,56 @@ internal sealed class PageFlowRun
     {
         // The same operation runs again (a loop) while its previous page is still owned: that page is lost, unless a
         // variable other than the one this page goes into still holds it (the head buffer of a multi-buffer frame).
-        if (_state.TryGetPage(id, out var previous) && previous.Any(f => f.State == PageState.Owned) && !HeldBesidesTarget(id, at.Syntax))
+        var ranBefore = _state.TryGetPage(id, out var previous);
+        if (ranBefore && previous.Any(f => f.State == PageState.Owned) && !HeldBesidesTarget(id, at.Syntax))
         {
             AddLeak(id, at.Syntax.GetLocation(), LeakExitKind.Reallocation);
         }
 
-        _state.SetPage(id, SmallSet.Create(new PageFact(state, at), new PageFact(PageState.Null, at)));
+        if (ranBefore && _origins[id].Kind != PoolKind.Page && HeldBesidesTarget(id, at.Syntax))
+        {
+            KeepPrevious(id, previous);
+        }
+
+        // A page allocation may fail (null); Rent and Get never hand out null.
+        _state.SetPage(id, _origins[id].Kind == PoolKind.Page
+            ? SmallSet.Create(new PageFact(state, at), new PageFact(PageState.Null, at))
+            : SmallSet.Create(new PageFact(state, at)));
+    }
+
+    /// <summary>
+    /// A take runs again while another variable still holds what it took last time (<c>var old = buffer; buffer =
+    /// pool.Rent(n * 2); pool.Return(old);</c> in a loop): the earlier rental moves to a second origin of the same take,
+    /// so giving back the old one and then the new one is not one rental given back twice.
+    /// </summary>
+    private void KeepPrevious(int id, SmallSet<PageFact> facts)
+    {
+        if (!_previousOf.TryGetValue(id, out var previousId))
+        {
+            var origin = _origins[id];
+            previousId = _origins.Count;
+            _origins.Add(new PageOrigin(previousId, origin.Operation, null, origin.Location) { Name = origin.Name, Kind = origin.Kind, Pool = origin.Pool });
+            _previousOf[id] = previousId;
+        }
+
+        if (_state.TryGetPage(previousId, out var older) && HeldByAnyVar(previousId))
+        {
+            // Still held as well: the previous origin stands for both.
+            foreach (var fact in older)
+            {
+                facts = facts.Add(fact);
+            }
+        }
+
+        _state.SetPage(previousId, facts);
+        for (var slot = 0; slot < _state.VarSlots; slot++)
+        {
+            var refs = _state.VarAt(slot);
+            if (refs.Contains(id))
+            {
+                _state.SetVar(_state.KeyAt(slot), refs.Remove(id).Union(SmallSet.Ref(previousId)));
+            }
+        }
     }
 
     private SmallSet<int> Assign(ISimpleAssignmentOperation assignment)
@@ -994,6 +1226,16 @@ internal sealed class PageFlowRun
             case IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation:
                 Use(value, assignment.Value);
                 HandOn(value, assignment);
+                if (OfThisObject(target))
+                {
+                    _escapes.Add(assignment);
+                }
+
+                if (target is IFieldReferenceOperation stored && OwnField(stored) is { } own && (AnyRental(value) || _state.TryGetVar(own, out _)))
+                {
+                    _state.SetVar(own, value);
+                }
+
                 TakeFromSlot(SlotKey(target), value);
                 if (target is IFieldReferenceOperation field)
                 {
@@ -1011,6 +1253,19 @@ internal sealed class PageFlowRun
         return value;
     }
 
+    /// <summary>A field of this object or a static field, which this body may follow as a variable while it holds a rental; null for any other.</summary>
+    private IFieldSymbol? OwnField(IFieldReferenceOperation field) =>
+        _known.NetPools is not null && field.Instance is null or IInstanceReferenceOperation && !_known.IsPage(field.Type) ? field.Field : null;
+
+    /// <summary>A field or property of this object or a static one (or a slot of an array kept there): it outlives the method.</summary>
+    private static bool OfThisObject(IOperation target) => target switch
+    {
+        IFieldReferenceOperation field => field.Instance is null or IInstanceReferenceOperation,
+        IPropertyReferenceOperation property => property.Instance is null or IInstanceReferenceOperation,
+        IArrayElementReferenceOperation element => OfThisObject(element.ArrayReference),
+        _ => false,
+    };
+
     private void EvalTargetParts(IOperation target)
     {
         switch (target)
@@ -1027,7 +1282,7 @@ internal sealed class PageFlowRun
 
                 break;
             case IArrayElementReferenceOperation element:
-                Eval(element.ArrayReference);
+                UseInstance(element.ArrayReference);
                 foreach (var index in element.Indices)
                 {
                     Eval(index);
@@ -1085,15 +1340,23 @@ internal sealed class PageFlowRun
             return;
         }
 
+        if (!HeldByAnyVar(origin))
+        {
+            _state.RemovePage(origin);
+        }
+    }
+
+    private bool HeldByAnyVar(int origin)
+    {
         for (var slot = 0; slot < _state.VarSlots; slot++)
         {
             if (_state.VarAt(slot).Contains(origin))
             {
-                return;
+                return true;
             }
         }
 
-        _state.RemovePage(origin);
+        return false;
     }
 
     /// <summary>Whether a variable other than the one <paramref name="producer"/>'s value is assigned to refers to the origin.</summary>
@@ -1396,52 +1659,53 @@ internal sealed class PageFlowRun
         var instance = Eval(invocation.Instance);
         var args = EvalArguments(invocation.Arguments);
 
-        if (invocation.Instance is not null && _known.IsPagePool(method.ContainingType))
+        var contract = PoolContracts.Of(invocation, _known);
+        var value = contract.ValueArgument >= 0 ? args[contract.ValueArgument] : instance;
+        switch (contract.Effect)
         {
-            switch (method.Name)
-            {
-                case "AllocPages" or "DevAllocPages" or "AllocFrag" or "DevAlloc":
-                    ClearOutArguments(invocation.Arguments);
-                    return Produce(invocation, PageState.Owned, invocation.Instance);
-                case "PutPage" or "PutFullPage" or "RecycleDirect":
-                    Release(PageArgument(invocation.Arguments, args), invocation, PageState.Put, invocation.Instance);
-                    return NoRefs;
-                case "ReleasePage":
-                    Release(PageArgument(invocation.Arguments, args), invocation, PageState.Released, invocation.Instance);
-                    return NoRefs;
-            }
+            case PoolEffect.Take:
+                ClearOutArguments(invocation.Arguments);
+                if (contract.IsNetPool)
+                {
+                    TakeMayThrow();
+                }
 
-            UseArguments(invocation.Arguments, args);
-            return NoRefs;
-        }
+                return Produce(invocation, PageState.Owned, contract.Pool, contract.Kind);
+            case PoolEffect.GiveBack or PoolEffect.Release:
+                Release(contract.ValueArgument >= 0 || contract.IsNetPool ? value : NoRefs, invocation, contract.Effect == PoolEffect.Release ? PageState.Released : PageState.Put, contract.Pool);
+                if (contract.IsNetPool)
+                {
+                    UseOtherArguments(invocation.Arguments, args, contract.ValueArgument);
+                }
 
-        if (invocation.Instance is not null && _known.IsPage(method.ContainingType))
-        {
-            if (method.Name == "Put" && method.Parameters.Length == 0)
-            {
+                return NoRefs;
+            case PoolEffect.Drop:
                 Release(instance, invocation, PageState.Dropped, null);
-            }
-            else if (method.Name == "Get" && method.Parameters.Length == 0)
-            {
+                UseArguments(invocation.Arguments, args);
+                return NoRefs;
+            case PoolEffect.Share:
                 Use(instance, invocation.Instance);
                 Share(instance, invocation);
-            }
-            else
-            {
-                Use(instance, invocation.Instance);
-            }
+                UseArguments(invocation.Arguments, args);
+                return NoRefs;
+            case PoolEffect.Use:
+                if (contract.Pool is null)
+                {
+                    Use(instance, invocation.Instance);
+                }
 
-            UseArguments(invocation.Arguments, args);
-            return NoRefs;
-        }
-
-        if (method.Name == "Exchange" && _known.IsPage(method.ReturnType)
-            && SymbolEqualityComparer.Default.Equals(method.ContainingType, _known.Interlocked) && invocation.Arguments.Length == 2)
-        {
-            // Interlocked.Exchange(ref slot, x): the old page is now ours, x lives in the slot. The call's result is
-            // that page; earlier reads of the slot (a null test first) were the same page and stay borrowed.
-            HandOn(args[1], invocation);
-            return Produce(invocation, PageState.Owned, null);
+                UseArguments(invocation.Arguments, args);
+                return NoRefs;
+            case PoolEffect.SlotExchange:
+                // Interlocked.Exchange(ref slot, x): the old page is now ours, x lives in the slot. The call's result is
+                // that page; earlier reads of the slot (a null test first) were the same page and stay borrowed.
+                HandOn(args[1], invocation);
+                return Produce(invocation, PageState.Owned, null);
+            case PoolEffect.View:
+                // rented.AsSpan(0, n), span.Slice(1): the view lives as long as the rental does.
+                Use(value, contract.ValueArgument >= 0 ? invocation.Arguments[contract.ValueArgument].Value : invocation.Instance);
+                UseOtherArguments(invocation.Arguments, args, contract.ValueArgument);
+                return value;
         }
 
         if (HasPages(instance))
@@ -1468,12 +1732,48 @@ internal sealed class PageFlowRun
             return _known.Flow.ReturnsOwnedPage(method, _graph) ? Produce(invocation, PageState.Owned, null) : NoRefs;
         }
 
+        if (contract.Effect == PoolEffect.Pending)
+        {
+            return PendingOn(args);
+        }
+
         if (!_known.IsPage(method.ReturnType))
         {
             return NoRefs;
         }
 
         return Produce(invocation, _known.Flow.ReturnsOwnedPage(method, _graph) ? PageState.Owned : PageState.Borrowed, null);
+    }
+
+    /// <summary>A task a call returns may still use the rentals (or their views) it was given: the task carries them (pages stay out of it).</summary>
+    private SmallSet<int> PendingOn(SmallSet<int>[] args)
+    {
+        var carried = NoRefs;
+        foreach (var refs in args)
+        {
+            foreach (var id in refs)
+            {
+                if (id >= 0 && _origins[id].Kind != PoolKind.Page)
+                {
+                    carried = carried.Union(SmallSet.Ref(id));
+                }
+            }
+        }
+
+        return carried;
+    }
+
+    private bool AnyRental(SmallSet<int> refs)
+    {
+        foreach (var id in refs)
+        {
+            if (id >= 0 && _origins[id].Kind != PoolKind.Page)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -1547,6 +1847,17 @@ internal sealed class PageFlowRun
         return -1;
     }
 
+    private void UseOtherArguments(ImmutableArray<IArgumentOperation> arguments, SmallSet<int>[] refs, int except)
+    {
+        for (var i = 0; i < arguments.Length; i++)
+        {
+            if (i != except)
+            {
+                Use(refs[i], arguments[i].Value);
+            }
+        }
+    }
+
     private void UseArguments(ImmutableArray<IArgumentOperation> arguments, SmallSet<int>[] refs)
     {
         for (var i = 0; i < arguments.Length; i++)
@@ -1588,6 +1899,19 @@ internal sealed class PageFlowRun
             {
                 Use(refs[i], argument.Value);
                 HandOn(refs[i], at);
+                continue;
+            }
+
+            if (AnyRental(refs[i]) && (_known.TakesAnyOwnership(parameter) || _known.StoresRentals(method, instance, argument.Value)))
+            {
+                // [TakesOwnership], or a collection of rentals (or views) that keeps what it is given.
+                Use(refs[i], argument.Value);
+                HandOn(refs[i], at);
+                if (instance is not null && OfThisObject(instance) && !_known.TakesAnyOwnership(parameter))
+                {
+                    _escapes.Add(at);
+                }
+
                 continue;
             }
 
@@ -1661,13 +1985,19 @@ internal sealed class PageFlowRun
 
             if (Reporting)
             {
+                var kind = _origins[id].Kind;
                 var earlier = Earliest(facts.Where(f => f.IsGone || (f.State == PageState.Released && now != PageState.Dropped)));
                 if (earlier is { } fact && !_doublePuts.ContainsKey(at))
                 {
-                    _doublePuts[at] = new DoublePutFinding(at.Syntax.GetLocation(), _origins[id].DisplayName, now, fact.State, FactLocation(fact, id));
+                    _doublePuts[at] = new DoublePutFinding(at.Syntax.GetLocation(), _origins[id].DisplayName, now, fact.State, FactLocation(fact, id), kind);
                 }
 
-                if (pool is not null && now != PageState.Dropped && facts.Any(f => f.State == PageState.Owned))
+                if (kind != PoolKind.Page && !_exceptional)
+                {
+                    Escaped(id, facts, at);
+                }
+
+                if (pool is not null && now != PageState.Dropped && !_exceptional && facts.Any(f => f.State == PageState.Owned))
                 {
                     CheckPool(id, at, pool);
                 }
@@ -1680,17 +2010,51 @@ internal sealed class PageFlowRun
     private void CheckPool(int id, IOperation at, IOperation pool)
     {
         var origin = _origins[id];
-        if (origin.Pool is not { } from || PoolKeys.Of(pool, _known) is not { } to || from.Key == to.Key || _wrongPools.ContainsKey(at))
+        var named = origin.Kind == PoolKind.Page ? PoolKeys.Of(pool, _known) : PoolKeys.OfRentalPool(pool, _known);
+        if (origin.Pool is not { } from || named is not { } to || from.Key == to.Key || _wrongPools.ContainsKey(at))
         {
             return;
         }
 
-        _wrongPools[at] = new WrongPoolFinding(at.Syntax.GetLocation(), origin.DisplayName, from.Display, to.Display, origin.Location);
+        _wrongPools[at] = new WrongPoolFinding(at.Syntax.GetLocation(), origin.DisplayName, from.Display, to.Display, origin.Location, origin.Kind);
+    }
+
+    /// <summary>
+    /// A rental given back after it (or a view of it, or a task using one) was returned or stored where it outlives the
+    /// method: whoever holds it uses the array after the pool handed it to someone else (PP0103, at the escape).
+    /// </summary>
+    private void Escaped(int id, SmallSet<PageFact> facts, IOperation giveBack)
+    {
+        foreach (var fact in facts)
+        {
+            if (fact.State != PageState.HandedOn || fact.At is not { } escape || !_escapes.Contains(escape))
+            {
+                continue;
+            }
+
+            // A finally or a using's end gives back what escaped from inside it: the escape is the mistake. A plain
+            // give-back after a store (`_buffer = rented; Return(rented);`) leaves the field pointing at the rental: there.
+            var atEnd = giveBack.Syntax.FirstAncestorOrSelf<SyntaxNode>(n => n is FinallyClauseSyntax or UsingStatementSyntax or LocalDeclarationStatementSyntax { UsingKeyword.RawKind: not 0 }) is not null
+                && !(giveBack.Syntax.FirstAncestorOrSelf<UsingStatementSyntax>() is { } usingStatement && usingStatement.Statement.Span.Contains(giveBack.Syntax.Span));
+            if (!atEnd && escape is ISimpleAssignmentOperation { Target: IFieldReferenceOperation stored } && OwnField(stored) is { } field)
+            {
+                // `_buffer = rented; Return(rented); _buffer = null;` is fine: only a field still holding it when the method returns is the bug.
+                _givenBackWhileStored.Add((field, id, giveBack, escape));
+                continue;
+            }
+
+            var where = atEnd ? escape : giveBack;
+            var earlier = atEnd ? giveBack : escape;
+            if (!_uses.ContainsKey(where.Syntax))
+            {
+                _uses[where.Syntax] = new UseAfterPutFinding(where.Syntax.GetLocation(), _origins[id].DisplayName, PageState.Put, earlier.Syntax.GetLocation(), _origins[id].Kind, atEnd ? RentalEscape.Escapes : RentalEscape.GivenBackWhileStored);
+            }
+        }
     }
 
     private void Use(SmallSet<int> refs, IOperation? use)
     {
-        if (!Reporting || use is null || !HasPages(refs) || _uses.ContainsKey(use.Syntax))
+        if (!Reporting || _exceptional || use is null || !HasPages(refs) || _uses.ContainsKey(use.Syntax))
         {
             return;
         }
@@ -1734,7 +2098,7 @@ internal sealed class PageFlowRun
             }
         }
 
-        _uses[use.Syntax] = new UseAfterPutFinding(use.Syntax.GetLocation(), _origins[first.Origin].DisplayName, first.Fact.State, FactLocation(first.Fact, first.Origin));
+        _uses[use.Syntax] = new UseAfterPutFinding(use.Syntax.GetLocation(), _origins[first.Origin].DisplayName, first.Fact.State, FactLocation(first.Fact, first.Origin), _origins[first.Origin].Kind);
     }
 
     private static PageFact? Earliest(SmallSet<PageFact> facts)
