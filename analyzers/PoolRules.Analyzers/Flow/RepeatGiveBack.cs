@@ -166,6 +166,9 @@ internal sealed class RepeatGiveBack
         return true;
     }
 
+    // What an alias of `this` maps to; no field is ever this symbol.
+    private static readonly object This = new();
+
     private State Eval(IOperation operation, State state)
     {
         switch (operation)
@@ -178,7 +181,7 @@ internal sealed class RepeatGiveBack
                 {
                     case ILocalReferenceOperation local:
                         return state.WithAlias(local.Local, value);
-                    case var target when Slot(target) is { } slot:
+                    case var target when Slot(target, state) is { } slot:
                         return state.Assign(slot, ValueOf(assignment.Value));
                     default:
                         return Eval(assignment.Target, state);
@@ -198,7 +201,7 @@ internal sealed class RepeatGiveBack
                     IIncrementOrDecrementOperation increment => increment.Target,
                     _ => ((ICoalesceAssignmentOperation)operation).Target,
                 };
-                return Slot(target) is { } slot ? state.Assign(slot, Value.Unknown) : state;
+                return Slot(target, state) is { } slot ? state.Assign(slot, Value.Unknown) : state;
             }
 
             case IDeconstructionAssignmentOperation deconstruction:
@@ -206,7 +209,7 @@ internal sealed class RepeatGiveBack
                 state = Eval(deconstruction.Value, state);
                 foreach (var target in deconstruction.Target.DescendantsAndSelf())
                 {
-                    if (Slot(target) is { } slot)
+                    if (Slot(target, state) is { } slot)
                     {
                         state = state.Assign(slot, Value.Unknown);
                     }
@@ -221,8 +224,15 @@ internal sealed class RepeatGiveBack
 
             case IFlowCaptureOperation capture:
             {
+                if (capture.Value is IInstanceReferenceOperation)
+                {
+                    return state.WithAlias(capture.Id, This);
+                }
+
                 var value = Alias(capture.Value, state);
-                return Eval(capture.Value, state).WithAlias(capture.Id, value);
+                var slot = Slot(capture.Value, state);
+                state = Eval(capture.Value, state).WithAlias(capture.Id, value);
+                return slot is null ? state : state.WithAlias(new SlotCapture(capture.Id), slot);
             }
 
             case IInvocationOperation invocation:
@@ -252,7 +262,7 @@ internal sealed class RepeatGiveBack
         foreach (var argument in invocation.Arguments)
         {
             state = Eval(argument.Value, state);
-            if (argument.Parameter?.RefKind is RefKind.Ref or RefKind.Out && Slot(argument.Value) is { } slot)
+            if (argument.Parameter?.RefKind is RefKind.Ref or RefKind.Out && Slot(argument.Value, state) is { } slot)
             {
                 // Interlocked.Exchange(ref _disposed, 1) and the like check and set in one call: whatever the branch
                 // on its result, treat the slot as a guard that was set.
@@ -309,12 +319,18 @@ internal sealed class RepeatGiveBack
     }
 
     /// <summary>The field or property of this instance that <paramref name="operation"/> names, or null.</summary>
-    private static ISymbol? Slot(IOperation operation) => operation switch
+    private static ISymbol? Slot(IOperation operation, State state) => operation switch
     {
-        IFieldReferenceOperation { Field.IsStatic: false, Instance: IInstanceReferenceOperation } field => field.Field.OriginalDefinition,
-        IPropertyReferenceOperation { Property.IsStatic: false, Property.IsIndexer: false, Instance: IInstanceReferenceOperation } property => property.Property.OriginalDefinition,
+        IFieldReferenceOperation { Field.IsStatic: false } field when IsThis(field.Instance, state) => field.Field.OriginalDefinition,
+        IPropertyReferenceOperation { Property.IsStatic: false, Property.IsIndexer: false } property when IsThis(property.Instance, state) => property.Property.OriginalDefinition,
+        // The graph captures an assignment's target when its value branches (`_f = a ?? b`).
+        IFlowCaptureReferenceOperation capture => state.SlotCaptured(capture.Id),
         _ => null,
     };
+
+    // `this`, also when the graph spilled it into a capture to keep the order of evaluation (`_f = a ?? b`).
+    private static bool IsThis(IOperation? instance, State state) =>
+        instance is IInstanceReferenceOperation || (instance is IFlowCaptureReferenceOperation capture && state.CapturesThis(capture.Id));
 
     /// <summary>The field whose value on entry <paramref name="operation"/> holds: a read of a field this path has not assigned, or a local or capture that read one.</summary>
     private static IFieldSymbol? Alias(IOperation operation, State state)
@@ -326,7 +342,7 @@ internal sealed class RepeatGiveBack
 
         return operation switch
         {
-            IFieldReferenceOperation when Slot(operation) is IFieldSymbol field && !state.Assigned.ContainsKey(field) => field,
+            IFieldReferenceOperation when Slot(operation, state) is IFieldSymbol field && !state.Assigned.ContainsKey(field) => field,
             ILocalReferenceOperation local => state.AliasOf(local.Local),
             IFlowCaptureReferenceOperation capture => state.AliasOf(capture.Id),
             _ => null,
@@ -346,7 +362,7 @@ internal sealed class RepeatGiveBack
             return field;
         }
 
-        return operation is IPropertyReferenceOperation && Slot(operation) is IPropertySymbol property && !state.Assigned.ContainsKey(property) ? property : null;
+        return operation is IPropertyReferenceOperation && Slot(operation, state) is IPropertySymbol property && !state.Assigned.ContainsKey(property) ? property : null;
     }
 
     private static Value ValueOf(IOperation value)
@@ -550,13 +566,13 @@ internal sealed class RepeatGiveBack
         public static readonly State Empty = new(
             ImmutableDictionary.Create<ISymbol, Value>(SymbolEqualityComparer.Default),
             ImmutableHashSet<Constraint>.Empty,
-            ImmutableDictionary.Create<object, IFieldSymbol>(KeyComparer.Instance),
+            ImmutableDictionary.Create<object, object>(KeyComparer.Instance, KeyComparer.Instance),
             ImmutableHashSet<Pending>.Empty,
             refPassed: false);
 
-        private readonly ImmutableDictionary<object, IFieldSymbol> _aliases;
+        private readonly ImmutableDictionary<object, object> _aliases;
 
-        private State(ImmutableDictionary<ISymbol, Value> assigned, ImmutableHashSet<Constraint> @checked, ImmutableDictionary<object, IFieldSymbol> aliases, ImmutableHashSet<Pending> pending, bool refPassed)
+        private State(ImmutableDictionary<ISymbol, Value> assigned, ImmutableHashSet<Constraint> @checked, ImmutableDictionary<object, object> aliases, ImmutableHashSet<Pending> pending, bool refPassed)
         {
             Assigned = assigned;
             Checked = @checked;
@@ -575,10 +591,15 @@ internal sealed class RepeatGiveBack
         /// <summary>Whether a field of this instance was passed by reference (a check-and-set such as Interlocked.Exchange).</summary>
         public bool RefPassed { get; }
 
-        public IFieldSymbol? AliasOf(object key) => _aliases.TryGetValue(key, out var field) ? field : null;
+        public IFieldSymbol? AliasOf(object key) => _aliases.TryGetValue(key, out var field) ? field as IFieldSymbol : null;
 
-        public State WithAlias(object key, IFieldSymbol? field) =>
-            new(Assigned, Checked, field is null ? _aliases.Remove(key) : _aliases.SetItem(key, field), Pending, RefPassed);
+        public ISymbol? SlotCaptured(CaptureId id) => _aliases.TryGetValue(new SlotCapture(id), out var slot) ? slot as ISymbol : null;
+
+        public bool CapturesThis(CaptureId id) => _aliases.TryGetValue(id, out var value) && ReferenceEquals(value, This);
+
+        /// <summary>The local or capture now holds the entry value of <paramref name="value"/> (a field), or <c>this</c>, or (null) neither.</summary>
+        public State WithAlias(object key, object? value) =>
+            new(Assigned, Checked, value is null ? _aliases.Remove(key) : _aliases.SetItem(key, value), Pending, RefPassed);
 
         public State Assign(ISymbol slot, Value value) => new(Assigned.SetItem(slot, value), Checked, _aliases, Pending, RefPassed);
 
@@ -624,7 +645,7 @@ internal sealed class RepeatGiveBack
 
             foreach (var pair in _aliases)
             {
-                if (!other._aliases.TryGetValue(pair.Key, out var field) || !SymbolEqualityComparer.Default.Equals(field, pair.Value))
+                if (!other._aliases.TryGetValue(pair.Key, out var field) || !KeyComparer.Instance.Equals(field, pair.Value))
                 {
                     return false;
                 }
@@ -636,6 +657,20 @@ internal sealed class RepeatGiveBack
         public override bool Equals(object? obj) => Equals(obj as State);
 
         public override int GetHashCode() => (Assigned.Count * 31) ^ (Checked.Count * 17) ^ (_aliases.Count * 7) ^ Pending.Count ^ (RefPassed ? 1 << 20 : 0);
+    }
+
+    /// <summary>The key under which a capture of a field or property (as an assignment's target) is kept.</summary>
+    private readonly struct SlotCapture : IEquatable<SlotCapture>
+    {
+        public SlotCapture(CaptureId id) => Id = id;
+
+        public CaptureId Id { get; }
+
+        public bool Equals(SlotCapture other) => Id.Equals(other.Id);
+
+        public override bool Equals(object? obj) => obj is SlotCapture other && Equals(other);
+
+        public override int GetHashCode() => Id.GetHashCode() * 31;
     }
 
     /// <summary>Locals by symbol, flow captures by id.</summary>
