@@ -28,17 +28,23 @@ internal sealed class RepeatGiveBack
     private const int Budget = 20_000;
 
     private readonly INamedTypeSymbol _type;
-    private readonly NetPoolCalls _pools;
+    private readonly KnownSymbols _known;
     private readonly FieldWrites _writes;
     private readonly Func<IFieldSymbol, bool> _mayHoldRental;
 
-    public RepeatGiveBack(INamedTypeSymbol type, NetPoolCalls pools, FieldWrites writes, Func<IFieldSymbol, bool> mayHoldRental)
+    public RepeatGiveBack(INamedTypeSymbol type, KnownSymbols known, FieldWrites writes, Func<IFieldSymbol, bool> mayHoldRental)
     {
         _type = type;
-        _pools = pools;
+        _known = known;
         _writes = writes;
         _mayHoldRental = mayHoldRental;
     }
+
+    /// <summary>What a call gives back to a .NET pool, as <see cref="PoolContracts"/> says: the value argument, or the receiver (an owner's Dispose).</summary>
+    public static IOperation? GivenBack(IInvocationOperation invocation, KnownSymbols known) =>
+        PoolContracts.Of(invocation, known) is { Effect: PoolEffect.GiveBack, IsNetPool: true } give
+            ? give.ValueArgument >= 0 ? invocation.Arguments[give.ValueArgument].Value : invocation.Instance
+            : null;
 
     /// <summary>The give-backs a second call repeats, with the field whose value they give back; empty when none or when the graph is not understood.</summary>
     public List<(IInvocationOperation GiveBack, IFieldSymbol Field)> Find(ControlFlowGraph graph)
@@ -270,7 +276,7 @@ internal sealed class RepeatGiveBack
             }
         }
 
-        if (_pools.GivenBack(invocation) is { } given && Alias(given, state) is { } field && _mayHoldRental(field))
+        if (GivenBack(invocation, _known) is { } given && Alias(given, state) is { } field && _mayHoldRental(field))
         {
             return state.Owe(new Pending(invocation, field, state.Checked, state.RefPassed));
         }
