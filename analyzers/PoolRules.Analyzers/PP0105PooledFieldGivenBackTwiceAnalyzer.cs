@@ -118,6 +118,20 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
 
         public void Visit(OperationBlockAnalysisContext context)
         {
+            try
+            {
+                VisitCore(context);
+            }
+#pragma warning disable CA1031 // An unexpected shape means no diagnostic, never AD0001.
+            catch (System.Exception exception) when (exception is not System.OperationCanceledException)
+#pragma warning restore CA1031
+            {
+                PageFlowCache.EngineFault?.Invoke(exception);
+            }
+        }
+
+        private void VisitCore(OperationBlockAnalysisContext context)
+        {
             foreach (var block in context.OperationBlocks)
             {
                 RecordRentals(block);

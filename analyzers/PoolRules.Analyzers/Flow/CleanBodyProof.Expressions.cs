@@ -475,6 +475,9 @@ internal sealed partial class CleanBodyProof
             case IParameterReferenceOperation { Parameter.RefKind: RefKind.Out } when value.Id >= 0:
                 // The engine keeps a page in an out parameter as the caller's variable (an overwrite there is a leak).
                 return Fail();
+            case IFieldReferenceOperation when _rentals && value.Id >= 0:
+                // The engine follows a rental stored in a field of this object through later reads of the field.
+                return Fail();
             case IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation:
                 Use(value);
                 HandOn(value);
@@ -551,6 +554,12 @@ internal sealed partial class CleanBodyProof
         switch (contract.Effect)
         {
             case PoolEffect.Take:
+                if (contract.IsNetPool && _tryFinallyDepth > 0 && AnyGone())
+                {
+                    // Should the take throw, the finally may give back again what is already back.
+                    return Fail();
+                }
+
                 ClearOutArguments(invocation.Arguments);
                 // A page allocation may fail (null); Rent and Get never hand out null.
                 return NewTemp(invocation, contract.IsNetPool ? Mask.Owned : Mask.Owned | Mask.Null, contract.Pool, null);
@@ -687,6 +696,19 @@ internal sealed partial class CleanBodyProof
 
     private static Value PageArgument(ImmutableArray<IArgumentOperation> arguments, Value[] values) =>
         PageFlowRun.PageArgumentIndex(arguments) is var index and >= 0 ? values[index] : Value.None;
+
+    private bool AnyGone()
+    {
+        for (var id = 0; id < _keys.Count; id++)
+        {
+            if (Has(_state.Get(id), Mask.Gone))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private void UseOtherArguments(Value[] values, int except)
     {

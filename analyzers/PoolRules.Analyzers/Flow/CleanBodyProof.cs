@@ -44,6 +44,9 @@ internal sealed partial class CleanBodyProof
     private State _state;
     private int _visits;
     private int _tryCatchDepth;
+
+    // Inside a try with a finally: a take that throws there runs the finally from the state before it (the engine's PP0102).
+    private int _tryFinallyDepth;
     private bool _failed;
 
     // The body may take from one of .NET's pools: rental-typed variables are followed as page variables are.
@@ -95,6 +98,7 @@ internal sealed partial class CleanBodyProof
         _state = new State();
         _visits = 0;
         _tryCatchDepth = 0;
+        _tryFinallyDepth = 0;
         _failed = false;
         _rentals = false;
     }
@@ -500,7 +504,17 @@ internal sealed partial class CleanBodyProof
             _tryCatchDepth++;
         }
 
+        if (@try.Finally is not null)
+        {
+            _tryFinallyDepth++;
+        }
+
         Statement(@try.Body);
+        if (@try.Finally is not null)
+        {
+            _tryFinallyDepth--;
+        }
+
         if (hasCatch)
         {
             _tryCatchDepth--;
