@@ -2,9 +2,12 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
+using System.Threading;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using PoolRules.Analyzers.Flow;
 
@@ -16,9 +19,11 @@ namespace PoolRules.Analyzers;
 /// the method checked first. Reported at the give-back.
 /// </summary>
 /// <remarks>
-/// Work happens per type and only in a type that has such a method and a field that could hold a rental; ArrayPool is
-/// in every corlib, so that gate, not the compilation, is what keeps code without pools free. A field counts as pooled
-/// when some member of the type assigns it a rental (directly, or through a local that holds one).
+/// ArrayPool is in every corlib, so the gate is per type, before any binding: a type with such a method whose body
+/// calls something named <c>Return</c> or <c>Dispose</c>, a field that could hold a rental, and a call named
+/// <c>Rent</c> or <c>Get</c> somewhere in it. Past the gate only those calls and those methods are bound (syntax node
+/// actions, not operation blocks, so the other members of the type never get an operation tree). A field counts as
+/// pooled when some member of the type assigns it a rental (directly, or through a local that holds one).
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
@@ -39,10 +44,12 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
             start.RegisterSymbolStartAction(
                 symbolStart =>
                 {
-                    if (symbolStart.Symbol is INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Struct } type && MayApply(type, pools))
+                    if (symbolStart.Symbol is INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Struct } type
+                        && MayApply(type, pools, symbolStart.CancellationToken))
                     {
                         var pass = new TypePass(type, known, pools, new FieldWrites(symbolStart.CancellationToken));
-                        symbolStart.RegisterOperationBlockAction(pass.Visit);
+                        symbolStart.RegisterSyntaxNodeAction(pass.VisitCall, SyntaxKind.InvocationExpression);
+                        symbolStart.RegisterSyntaxNodeAction(pass.VisitMethod, SyntaxKind.MethodDeclaration, SyntaxKind.DestructorDeclaration);
                         symbolStart.RegisterSymbolEndAction(pass.Report);
                     }
                 },
@@ -74,29 +81,35 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
         };
     }
 
-    private static bool MayApply(INamedTypeSymbol type, NetPools pools)
+    private static bool MayApply(INamedTypeSymbol type, NetPools pools, CancellationToken cancellationToken)
     {
         bool method = false, field = false;
         foreach (var member in type.GetMembers())
         {
             switch (member)
             {
-                case IMethodSymbol candidate when !method && CanRunTwice(candidate):
+                case IMethodSymbol candidate when !method && CanRunTwice(candidate) && candidate.DeclaringSyntaxReferences.Any(r => GivesBackByName(r.GetSyntax(cancellationToken))):
                     method = true;
                     break;
                 case IFieldSymbol { IsStatic: false, IsConst: false } candidate when !field && pools.MayHoldRental(candidate.Type):
                     field = true;
                     break;
             }
-
-            if (method && field)
-            {
-                return true;
-            }
         }
 
-        return false;
+        return method && field && type.DeclaringSyntaxReferences.Any(r => r.GetSyntax(cancellationToken).DescendantNodes().OfType<InvocationExpressionSyntax>().Any(c => CalledName(c) is "Rent" or "Get"));
     }
+
+    private static bool GivesBackByName(SyntaxNode method) =>
+        method.DescendantNodes().OfType<InvocationExpressionSyntax>().Any(c => CalledName(c) is "Return" or "Dispose");
+
+    private static string? CalledName(InvocationExpressionSyntax call) => call.Expression switch
+    {
+        MemberAccessExpressionSyntax member => member.Name.Identifier.ValueText,
+        MemberBindingExpressionSyntax binding => binding.Name.Identifier.ValueText,
+        SimpleNameSyntax name => name.Identifier.ValueText,
+        _ => null,
+    };
 
     /// <summary>One type's rentals into fields and the give-backs its can-run-twice methods repeat; reported once the whole type is seen.</summary>
     private sealed class TypePass
@@ -116,46 +129,44 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
             _flow = new RepeatGiveBack(type, known, writes, MayHoldRental);
         }
 
-        public void Visit(OperationBlockAnalysisContext context)
+        /// <summary>A call named Rent or Get: when it takes from a pool, the field it ends up in is pooled.</summary>
+        public void VisitCall(SyntaxNodeAnalysisContext context)
         {
-            try
-            {
-                VisitCore(context);
-            }
-#pragma warning disable CA1031 // An unexpected shape means no diagnostic, never AD0001.
-            catch (System.Exception exception) when (exception is not System.OperationCanceledException)
-#pragma warning restore CA1031
-            {
-                PageFlowCache.EngineFault?.Invoke(exception);
-            }
-        }
-
-        private void VisitCore(OperationBlockAnalysisContext context)
-        {
-            foreach (var block in context.OperationBlocks)
-            {
-                RecordRentals(block);
-            }
-
-            if (context.OwningSymbol is not IMethodSymbol method || !CanRunTwice(method))
+            if (CalledName((InvocationExpressionSyntax)context.Node) is not ("Rent" or "Get"))
             {
                 return;
             }
 
-            foreach (var block in context.OperationBlocks)
+            Guard(() =>
             {
-                // The graph is built only for a body that gives something back.
-                if (block is not (IBlockOperation or IMethodBodyOperation)
-                    || !block.Descendants().Any(o => o is IInvocationOperation invocation && RepeatGiveBack.GivenBack(invocation, _known) is not null))
+                if (context.SemanticModel.GetOperation(context.Node, context.CancellationToken) is IInvocationOperation take && IsTake(take))
                 {
-                    continue;
+                    Record(take, context.SemanticModel, context.CancellationToken);
                 }
+            });
+        }
 
-                foreach (var (giveBack, field) in _flow.Find(context.GetControlFlowGraph(block)))
-                {
-                    _findings.Enqueue((giveBack, field, method));
-                }
+        /// <summary>A method that can run twice and gives something back: its graph is walked.</summary>
+        public void VisitMethod(SyntaxNodeAnalysisContext context)
+        {
+            if (!GivesBackByName(context.Node))
+            {
+                return;
             }
+
+            Guard(() =>
+            {
+                if (context.SemanticModel.GetDeclaredSymbol(context.Node, context.CancellationToken) is IMethodSymbol method && CanRunTwice(method)
+                    && SymbolEqualityComparer.Default.Equals(method.ContainingType, _type)
+                    && context.SemanticModel.GetOperation(context.Node, context.CancellationToken) is IMethodBodyOperation body
+                    && body.Descendants().Any(o => o is IInvocationOperation invocation && RepeatGiveBack.GivenBack(invocation, _known) is not null))
+                {
+                    foreach (var (giveBack, field) in _flow.Find(ControlFlowGraph.Create(body, context.CancellationToken)))
+                    {
+                        _findings.Enqueue((giveBack, field, method));
+                    }
+                }
+            });
         }
 
         public void Report(SymbolAnalysisContext context)
@@ -176,43 +187,76 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
             }
         }
 
+        private static void Guard(System.Action action)
+        {
+            try
+            {
+                action();
+            }
+#pragma warning disable CA1031 // An unexpected shape means no diagnostic, never AD0001.
+            catch (System.Exception exception) when (exception is not System.OperationCanceledException)
+#pragma warning restore CA1031
+            {
+                PageFlowCache.EngineFault?.Invoke(exception);
+            }
+        }
+
         private bool MayHoldRental(IFieldSymbol field) =>
             SymbolEqualityComparer.Default.Equals(field.ContainingType.OriginalDefinition, _type.OriginalDefinition) && _pools.MayHoldRental(field.Type);
 
-        private void RecordRentals(IOperation block)
+        private bool IsTake(IInvocationOperation invocation) => PoolContracts.Of(invocation, _known) is { Effect: PoolEffect.Take, IsNetPool: true };
+
+        // Where the rental goes: a field of this object (assigned, ??=, or initialized), or a local that a member then
+        // stores into one (`var grown = pool.Rent(n); …; _buffer = grown;`).
+        private void Record(IInvocationOperation take, SemanticModel model, CancellationToken cancellationToken)
         {
-            // Locals that hold a rental somewhere in this member: `var grown = pool.Rent(n); …; _buffer = grown;`.
-            var rentedLocals = new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default);
-            foreach (var operation in block.DescendantsAndSelf())
+            IOperation value = take;
+            while (value.Parent is IConversionOperation or IConditionalOperation or ICoalesceOperation)
             {
-                switch (operation)
-                {
-                    case IVariableDeclaratorOperation { Initializer.Value: { } value } declarator when IsRental(value, rentedLocals):
-                        rentedLocals.Add(declarator.Symbol);
-                        break;
-                    case IAssignmentOperation { Target: ILocalReferenceOperation local } assignment when IsRental(assignment.Value, rentedLocals):
-                        rentedLocals.Add(local.Local);
-                        break;
-                }
+                value = value.Parent;
             }
 
-            foreach (var operation in block.DescendantsAndSelf())
+            switch (value.Parent)
             {
-                switch (operation)
-                {
-                    case IFieldInitializerOperation initializer when IsRental(initializer.Value, rentedLocals):
-                        foreach (var field in initializer.InitializedFields)
-                        {
-                            Pooled(field);
-                        }
+                case IAssignmentOperation { Target: IFieldReferenceOperation { Instance: IInstanceReferenceOperation } target }:
+                    Pooled(target.Field);
+                    break;
+                case IFieldInitializerOperation initializer:
+                    foreach (var field in initializer.InitializedFields)
+                    {
+                        Pooled(field);
+                    }
 
-                        break;
-                    case IAssignmentOperation { Target: IFieldReferenceOperation { Instance: IInstanceReferenceOperation } target } assignment when IsRental(assignment.Value, rentedLocals):
-                        Pooled(target.Field);
-                        break;
+                    break;
+                case IAssignmentOperation { Target: ILocalReferenceOperation local }:
+                    StoredFrom(local.Local, take, model, cancellationToken);
+                    break;
+                case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                    StoredFrom(declarator.Symbol, take, model, cancellationToken);
+                    break;
+            }
+        }
+
+        private void StoredFrom(ILocalSymbol local, IOperation take, SemanticModel model, CancellationToken cancellationToken)
+        {
+            var member = take.Syntax.AncestorsAndSelf().FirstOrDefault(n => n is BaseMethodDeclarationSyntax or AccessorDeclarationSyntax or LocalFunctionStatementSyntax);
+            if (member is null || model.GetOperation(member, cancellationToken) is not { } body)
+            {
+                return;
+            }
+
+            foreach (var operation in body.Descendants())
+            {
+                if (operation is IAssignmentOperation { Target: IFieldReferenceOperation { Instance: IInstanceReferenceOperation } target, Value: var stored }
+                    && Unconverted(stored) is ILocalReferenceOperation read && SymbolEqualityComparer.Default.Equals(read.Local, local))
+                {
+                    Pooled(target.Field);
                 }
             }
         }
+
+        private static IOperation Unconverted(IOperation operation) =>
+            operation is IConversionOperation conversion ? Unconverted(conversion.Operand) : operation;
 
         private void Pooled(IFieldSymbol field)
         {
@@ -220,23 +264,6 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
             {
                 _pooled.TryAdd(field.OriginalDefinition, 0);
             }
-        }
-
-        private bool IsRental(IOperation value, HashSet<ILocalSymbol> rentedLocals)
-        {
-            while (value is IConversionOperation conversion)
-            {
-                value = conversion.Operand;
-            }
-
-            return value switch
-            {
-                IInvocationOperation invocation => PoolContracts.Of(invocation, _known) is { Effect: PoolEffect.Take, IsNetPool: true },
-                ILocalReferenceOperation local => rentedLocals.Contains(local.Local),
-                IConditionalOperation conditional => IsRental(conditional.WhenTrue, rentedLocals) || (conditional.WhenFalse is { } whenFalse && IsRental(whenFalse, rentedLocals)),
-                ICoalesceOperation coalesce => IsRental(coalesce.Value, rentedLocals) || IsRental(coalesce.WhenNull, rentedLocals),
-                _ => false,
-            };
         }
 
         // `_owner?.Dispose()` is one give-back: the whole conditional access is what the reader sees.
