@@ -33,4 +33,6 @@ internal static class EquivalenceKeys
     public const string DevAllocPages = "PoolRules.PP0007.DevAllocPages";
 
     public const string PutToOwningPool = "PoolRules.PP0008.PutToOwningPool";
+
+    public const string ClearFieldBeforeGiveBack = "PoolRules.PP0105.ClearFieldBeforeGiveBack";
 }

@@ -78,7 +78,7 @@ public static class TestReferences
 
     public static readonly MetadataReference Runtime = MetadataReference.CreateFromFile(typeof(PoolRules.Runtime.PagePool).Assembly.Location);
 
-    /// <summary>Microsoft.Extensions.ObjectPool, for the .NET pool rules (PP0101-PP0104).</summary>
+    /// <summary>Microsoft.Extensions.ObjectPool, for the .NET pool rules (PP0101-PP0105).</summary>
     public static readonly MetadataReference ObjectPool = MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.ObjectPool.ObjectPool<>).Assembly.Location);
 
     public static MetadataReference[] All { get; } = [.. Net80.References.All, Runtime, ObjectPool];

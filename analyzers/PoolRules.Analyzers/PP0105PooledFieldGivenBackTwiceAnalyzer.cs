@@ -1,0 +1,285 @@
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.FlowAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+using PoolRules.Analyzers.Flow;
+
+namespace PoolRules.Analyzers;
+
+/// <summary>
+/// PP0105: a type keeps a pooled value in a field and gives it back in a method that can run twice (<c>Dispose</c>,
+/// <c>Dispose(bool)</c>, a finalizer, <c>Reset</c>, <c>Clear</c>) on a path that neither clears the field nor sets a guard
+/// the method checked first. Reported at the give-back.
+/// </summary>
+/// <remarks>
+/// ArrayPool is in every corlib, so the gate is per type, before any binding: a type with such a method whose body
+/// calls something named <c>Return</c> or <c>Dispose</c>, a field that could hold a rental, and a call named
+/// <c>Rent</c> or <c>Get</c> somewhere in it. Past the gate only those calls and those methods are bound (syntax node
+/// actions, not operation blocks, so the other members of the type never get an operation tree). A field counts as
+/// pooled when some member of the type assigns it a rental (directly, or through a local that holds one).
+/// </remarks>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
+{
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.PP0105PooledFieldGivenBackTwice);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            if (KnownSymbols.ForAnyPool(start.Compilation) is not { NetPools: { } pools } known)
+            {
+                return;
+            }
+
+            start.RegisterSymbolStartAction(
+                symbolStart =>
+                {
+                    if (symbolStart.Symbol is INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Struct } type
+                        && MayApply(type, pools, symbolStart.CancellationToken))
+                    {
+                        var pass = new TypePass(type, known, pools, new FieldWrites(symbolStart.CancellationToken));
+                        symbolStart.RegisterSyntaxNodeAction(pass.VisitCall, SyntaxKind.InvocationExpression);
+                        symbolStart.RegisterSyntaxNodeAction(pass.VisitMethod, SyntaxKind.MethodDeclaration, SyntaxKind.DestructorDeclaration);
+                        symbolStart.RegisterSymbolEndAction(pass.Report);
+                    }
+                },
+                SymbolKind.NamedType);
+        });
+    }
+
+    /// <summary>Dispose(), Dispose(bool), a finalizer, Reset, Clear (also as explicit interface implementations).</summary>
+    internal static bool CanRunTwice(IMethodSymbol method)
+    {
+        if (method.IsStatic)
+        {
+            return false;
+        }
+
+        var name = method.MethodKind switch
+        {
+            MethodKind.Destructor => "Finalize",
+            MethodKind.Ordinary => method.Name,
+            MethodKind.ExplicitInterfaceImplementation when method.ExplicitInterfaceImplementations.Length == 1 => method.ExplicitInterfaceImplementations[0].Name,
+            _ => null,
+        };
+        return name switch
+        {
+            "Finalize" => method.MethodKind == MethodKind.Destructor,
+            "Dispose" => method.Parameters.IsEmpty || (method.Parameters.Length == 1 && method.Parameters[0].Type.SpecialType == SpecialType.System_Boolean),
+            "Reset" or "Clear" => true,
+            _ => false,
+        };
+    }
+
+    private static bool MayApply(INamedTypeSymbol type, NetPools pools, CancellationToken cancellationToken)
+    {
+        bool method = false, field = false;
+        foreach (var member in type.GetMembers())
+        {
+            switch (member)
+            {
+                case IMethodSymbol candidate when !method && CanRunTwice(candidate) && candidate.DeclaringSyntaxReferences.Any(r => GivesBackByName(r.GetSyntax(cancellationToken))):
+                    method = true;
+                    break;
+                case IFieldSymbol { IsStatic: false, IsConst: false } candidate when !field && pools.MayHoldRental(candidate.Type):
+                    field = true;
+                    break;
+            }
+        }
+
+        return method && field && type.DeclaringSyntaxReferences.Any(r => r.GetSyntax(cancellationToken).DescendantNodes().OfType<InvocationExpressionSyntax>().Any(c => CalledName(c) is "Rent" or "Get"));
+    }
+
+    private static bool GivesBackByName(SyntaxNode method) =>
+        method.DescendantNodes().OfType<InvocationExpressionSyntax>().Any(c => CalledName(c) is "Return" or "Dispose");
+
+    private static string? CalledName(InvocationExpressionSyntax call) => call.Expression switch
+    {
+        MemberAccessExpressionSyntax member => member.Name.Identifier.ValueText,
+        MemberBindingExpressionSyntax binding => binding.Name.Identifier.ValueText,
+        SimpleNameSyntax name => name.Identifier.ValueText,
+        _ => null,
+    };
+
+    /// <summary>One type's rentals into fields and the give-backs its can-run-twice methods repeat; reported once the whole type is seen.</summary>
+    private sealed class TypePass
+    {
+        private readonly INamedTypeSymbol _type;
+        private readonly KnownSymbols _known;
+        private readonly NetPools _pools;
+        private readonly RepeatGiveBack _flow;
+        private readonly ConcurrentDictionary<IFieldSymbol, byte> _pooled = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentQueue<(IInvocationOperation GiveBack, IFieldSymbol Field, IMethodSymbol Method)> _findings = new();
+
+        public TypePass(INamedTypeSymbol type, KnownSymbols known, NetPools pools, FieldWrites writes)
+        {
+            _type = type;
+            _known = known;
+            _pools = pools;
+            _flow = new RepeatGiveBack(type, known, writes, MayHoldRental);
+        }
+
+        /// <summary>A call named Rent or Get: when it takes from a pool, the field it ends up in is pooled.</summary>
+        public void VisitCall(SyntaxNodeAnalysisContext context)
+        {
+            if (CalledName((InvocationExpressionSyntax)context.Node) is not ("Rent" or "Get"))
+            {
+                return;
+            }
+
+            Guard(() =>
+            {
+                if (context.SemanticModel.GetOperation(context.Node, context.CancellationToken) is IInvocationOperation take && IsTake(take))
+                {
+                    Record(take, context.SemanticModel, context.CancellationToken);
+                }
+            });
+        }
+
+        /// <summary>A method that can run twice and gives something back: its graph is walked.</summary>
+        public void VisitMethod(SyntaxNodeAnalysisContext context)
+        {
+            if (!GivesBackByName(context.Node))
+            {
+                return;
+            }
+
+            Guard(() =>
+            {
+                if (context.SemanticModel.GetDeclaredSymbol(context.Node, context.CancellationToken) is IMethodSymbol method && CanRunTwice(method)
+                    && SymbolEqualityComparer.Default.Equals(method.ContainingType, _type)
+                    && context.SemanticModel.GetOperation(context.Node, context.CancellationToken) is IMethodBodyOperation body
+                    && body.Descendants().Any(o => o is IInvocationOperation invocation && RepeatGiveBack.GivenBack(invocation, _known) is not null))
+                {
+                    foreach (var (giveBack, field) in _flow.Find(ControlFlowGraph.Create(body, context.CancellationToken)))
+                    {
+                        _findings.Enqueue((giveBack, field, method));
+                    }
+                }
+            });
+        }
+
+        public void Report(SymbolAnalysisContext context)
+        {
+            var reported = new HashSet<Location>();
+            foreach (var (giveBack, field, method) in _findings)
+            {
+                if (!_pooled.ContainsKey(field))
+                {
+                    continue;
+                }
+
+                var location = Location(giveBack.Syntax);
+                if (reported.Add(location))
+                {
+                    context.ReportDiagnostic(Diagnostic.Create(Descriptors.PP0105PooledFieldGivenBackTwice, location, Describe(method), field.Name));
+                }
+            }
+        }
+
+        private static void Guard(System.Action action)
+        {
+            try
+            {
+                action();
+            }
+#pragma warning disable CA1031 // An unexpected shape means no diagnostic, never AD0001.
+            catch (System.Exception exception) when (exception is not System.OperationCanceledException)
+#pragma warning restore CA1031
+            {
+                PageFlowCache.EngineFault?.Invoke(exception);
+            }
+        }
+
+        private bool MayHoldRental(IFieldSymbol field) =>
+            SymbolEqualityComparer.Default.Equals(field.ContainingType.OriginalDefinition, _type.OriginalDefinition) && _pools.MayHoldRental(field.Type);
+
+        private bool IsTake(IInvocationOperation invocation) => PoolContracts.Of(invocation, _known) is { Effect: PoolEffect.Take, IsNetPool: true };
+
+        // Where the rental goes: a field of this object (assigned, ??=, or initialized), or a local that a member then
+        // stores into one (`var grown = pool.Rent(n); …; _buffer = grown;`).
+        private void Record(IInvocationOperation take, SemanticModel model, CancellationToken cancellationToken)
+        {
+            IOperation value = take;
+            while (value.Parent is IConversionOperation or IConditionalOperation or ICoalesceOperation)
+            {
+                value = value.Parent;
+            }
+
+            switch (value.Parent)
+            {
+                case IAssignmentOperation { Target: IFieldReferenceOperation { Instance: IInstanceReferenceOperation } target }:
+                    Pooled(target.Field);
+                    break;
+                case IFieldInitializerOperation initializer:
+                    foreach (var field in initializer.InitializedFields)
+                    {
+                        Pooled(field);
+                    }
+
+                    break;
+                case IAssignmentOperation { Target: ILocalReferenceOperation local }:
+                    StoredFrom(local.Local, take, model, cancellationToken);
+                    break;
+                case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                    StoredFrom(declarator.Symbol, take, model, cancellationToken);
+                    break;
+            }
+        }
+
+        private void StoredFrom(ILocalSymbol local, IOperation take, SemanticModel model, CancellationToken cancellationToken)
+        {
+            var member = take.Syntax.AncestorsAndSelf().FirstOrDefault(n => n is BaseMethodDeclarationSyntax or AccessorDeclarationSyntax or LocalFunctionStatementSyntax);
+            if (member is null || model.GetOperation(member, cancellationToken) is not { } body)
+            {
+                return;
+            }
+
+            foreach (var operation in body.Descendants())
+            {
+                if (operation is IAssignmentOperation { Target: IFieldReferenceOperation { Instance: IInstanceReferenceOperation } target, Value: var stored }
+                    && Unconverted(stored) is ILocalReferenceOperation read && SymbolEqualityComparer.Default.Equals(read.Local, local))
+                {
+                    Pooled(target.Field);
+                }
+            }
+        }
+
+        private static IOperation Unconverted(IOperation operation) =>
+            operation is IConversionOperation conversion ? Unconverted(conversion.Operand) : operation;
+
+        private void Pooled(IFieldSymbol field)
+        {
+            if (MayHoldRental(field.OriginalDefinition))
+            {
+                _pooled.TryAdd(field.OriginalDefinition, 0);
+            }
+        }
+
+        // `_owner?.Dispose()` is one give-back: the whole conditional access is what the reader sees.
+        private static Location Location(SyntaxNode syntax)
+        {
+            while (syntax.Parent is ConditionalAccessExpressionSyntax access && access.WhenNotNull == syntax)
+            {
+                syntax = access;
+            }
+
+            return syntax.GetLocation();
+        }
+
+        private string Describe(IMethodSymbol method) =>
+            method.MethodKind == MethodKind.Destructor
+                ? "~" + _type.Name + "()"
+                : method.Name.Split('.').Last() + "(" + string.Join(", ", method.Parameters.Select(p => p.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat))) + ")";
+    }
+}
