@@ -28,5 +28,9 @@ internal static class EquivalenceKeys
 
     public const string RemoveSecondPut = "PoolRules.PP0002.RemoveSecondPut";
 
+    public const string MovePutAfterLastUse = "PoolRules.PP0005.MovePutAfterLastUse";
+
+    public const string DevAllocPages = "PoolRules.PP0007.DevAllocPages";
+
     public const string PutToOwningPool = "PoolRules.PP0008.PutToOwningPool";
 }

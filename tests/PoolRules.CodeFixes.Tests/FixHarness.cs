@@ -33,7 +33,9 @@ public static class FixHarness
         new PP0002RemoveSecondPutCodeFix(),
         new PP0003DirectRecycleCodeFix(),
         new PP0004OnePoolPerQueueCodeFix(),
+        new PP0005MovePutAfterLastUseCodeFix(),
         new PP0006PoolParamsCodeFix(),
+        new PP0007DevAllocCodeFix(),
         new PP0008PutToOwningPoolCodeFix());
 
     /// <summary>One project of C# files (names and texts), compiled as a library with nullable warnings on.</summary>
