@@ -79,7 +79,11 @@ internal static class FixVerifier
         new PP0005UseAfterPutAnalyzer(),
         new PP0006InvalidPoolParamsAnalyzer(),
         new PP0007BlockingInNapiAnalyzer(),
-        new PP0008WrongPoolAnalyzer());
+        new PP0008WrongPoolAnalyzer(),
+        new PP0101RentalLeakAnalyzer(),
+        new PP0102DoubleGiveBackAnalyzer(),
+        new PP0103UseAfterGiveBackAnalyzer(),
+        new PP0104WrongPoolAnalyzer());
 
     // The original document's findings are asked for once per candidate; a compilation and tree stay the same
     // while the user looks at the light bulb or Fix All walks a document.
@@ -146,7 +150,7 @@ internal static class FixVerifier
         }
 
         var maybeNull = ImmutableArray.CreateBuilder<TextSpan>();
-        if (KnownSymbols.For(newCompilation) is { } known)
+        if (KnownSymbols.ForAnyPool(newCompilation) is { } known)
         {
             foreach (var member in members)
             {

@@ -18,12 +18,14 @@ namespace PoolRules.CodeFixes;
 /// PP0002: keeps exactly one give-back on every path. Removing the second put is right when the first one is reached
 /// by every path that reaches it; when the first sits in a branch (a catch, one arm of an if) the second is the one
 /// every path needs, and the first goes instead. Whichever the engine proves leaves no leak and no double put.
+/// PP0102, a .NET rental given back twice (<c>Return</c> in the <c>try</c> and again in the <c>finally</c>, a second
+/// <c>owner.Dispose()</c>), is the same repair.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(PP0002RemoveSecondPutCodeFix))]
 [Shared]
 public sealed class PP0002RemoveSecondPutCodeFix : CodeFixProvider
 {
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.PP0002DoublePut.Id);
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.PP0002DoublePut.Id, Descriptors.PP0102DoubleGiveBack.Id);
 
     public override FixAllProvider GetFixAllProvider() => VerifiedFixAllProvider.Instance;
 
@@ -38,30 +40,31 @@ public sealed class PP0002RemoveSecondPutCodeFix : CodeFixProvider
 
         foreach (var diagnostic in context.Diagnostics)
         {
-            await VerifiedFixes.RegisterFirstAsync(context, diagnostic, EquivalenceKeys.RemoveSecondPut, Candidates(context.Document, root, model, diagnostic, context.CancellationToken)).ConfigureAwait(false);
+            var key = diagnostic.Id == Descriptors.PP0102DoubleGiveBack.Id ? EquivalenceKeys.RemoveSecondGiveBack : EquivalenceKeys.RemoveSecondPut;
+            await VerifiedFixes.RegisterFirstAsync(context, diagnostic, key, Candidates(context.Document, root, model, diagnostic, context.CancellationToken)).ConfigureAwait(false);
         }
     }
 
     private static IEnumerable<(string, Func<Task<Document?>>)> Candidates(Document document, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
     {
+        var what = diagnostic.Id == Descriptors.PP0102DoubleGiveBack.Id ? "give-back" : "put";
         if (Statement(root, model, diagnostic.Location, cancellationToken) is { } second)
         {
-            yield return ("Remove the second put", () => RemoveAsync(document, second, cancellationToken));
+            yield return ($"Remove the second {what}", () => RemoveAsync(document, second, cancellationToken));
         }
 
         if (diagnostic.AdditionalLocations.Count > 0 && diagnostic.AdditionalLocations[0].SourceTree == root.SyntaxTree
             && Statement(root, model, diagnostic.AdditionalLocations[0], cancellationToken) is { } first)
         {
-            yield return ("Remove the first put, which not every path reaches", () => RemoveAsync(document, first, cancellationToken));
+            yield return ($"Remove the first {what}, which not every path reaches", () => RemoveAsync(document, first, cancellationToken));
         }
     }
 
-    // Only a give-back of its own (a pool's put or release, the page's Put()) that is a statement of its own can go
-    // without changing what else the code does; a helper that puts its argument does more than that.
+    // Only a give-back of its own (a pool's put or release, the page's Put(), a Return, an owner's Dispose()) that is a
+    // statement of its own can go without changing what else the code does; a helper that puts its argument does more.
     private static ExpressionStatementSyntax? Statement(SyntaxNode root, SemanticModel model, Location location, CancellationToken cancellationToken) =>
         root.FindNode(location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<InvocationExpressionSyntax>() is { Parent: ExpressionStatementSyntax statement } call
-        && model.GetSymbolInfo(call, cancellationToken).Symbol is IMethodSymbol { ContainingType: { ContainingNamespace.Name: "Runtime", Name: var type } } method
-        && ((type == "PagePool" && method.Name is "PutPage" or "PutFullPage" or "RecycleDirect" or "ReleasePage") || (type == "Page" && method.Name == "Put"))
+        && GiveBacks.IsGiveBack(call, model, cancellationToken)
             ? statement
             : null;
 
