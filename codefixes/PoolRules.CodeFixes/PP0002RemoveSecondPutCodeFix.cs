@@ -48,13 +48,23 @@ public sealed class PP0002RemoveSecondPutCodeFix : CodeFixProvider
     private static IEnumerable<(string, Func<Task<Document?>>)> Candidates(Document document, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
     {
         var what = diagnostic.Id == Descriptors.PP0102DoubleGiveBack.Id ? "give-back" : "put";
-        if (Statement(root, model, diagnostic.Location, cancellationToken) is { } second)
+        var second = Statement(root, model, diagnostic.Location, cancellationToken);
+        var first = diagnostic.AdditionalLocations.Count > 0 && diagnostic.AdditionalLocations[0].SourceTree == root.SyntaxTree
+            ? Statement(root, model, diagnostic.AdditionalLocations[0], cancellationToken)
+            : null;
+        if (first is not null && second is not null && FinallyOf(first, second))
+        {
+            // A give-back in the try and again in its finally: the finally's is the one every path needs, the
+            // exception paths included, which the leak rules may not be asked to see.
+            yield return ($"Remove the {what} in the try; the finally gives it back", () => RemoveAsync(document, first, cancellationToken));
+        }
+
+        if (second is not null)
         {
             yield return ($"Remove the second {what}", () => RemoveAsync(document, second, cancellationToken));
         }
 
-        if (diagnostic.AdditionalLocations.Count > 0 && diagnostic.AdditionalLocations[0].SourceTree == root.SyntaxTree
-            && Statement(root, model, diagnostic.AdditionalLocations[0], cancellationToken) is { } first)
+        if (first is not null)
         {
             yield return ($"Remove the first {what}, which not every path reaches", () => RemoveAsync(document, first, cancellationToken));
         }
@@ -67,6 +77,9 @@ public sealed class PP0002RemoveSecondPutCodeFix : CodeFixProvider
         && GiveBacks.IsGiveBack(call, model, cancellationToken)
             ? statement
             : null;
+
+    private static bool FinallyOf(SyntaxNode first, SyntaxNode second) =>
+        second.Ancestors().OfType<FinallyClauseSyntax>().Any(f => f.Parent is TryStatementSyntax attempt && attempt.Block.Span.Contains(first.Span));
 
     private static async Task<Document?> RemoveAsync(Document document, ExpressionStatementSyntax statement, CancellationToken cancellationToken)
     {
