@@ -36,6 +36,8 @@ internal static class EquivalenceKeys
 
     public const string InsertGiveBack = "PoolRules.PP0101.InsertGiveBack";
 
+    public const string WrapInTryFinally = "PoolRules.PP0101.WrapInTryFinally";
+
     public const string RemoveSecondGiveBack = "PoolRules.PP0102.RemoveSecondGiveBack";
 
     public const string MoveGiveBackAfterLastUse = "PoolRules.PP0103.MoveGiveBackAfterLastUse";

@@ -40,16 +40,18 @@ internal sealed class LeakRepair
     private readonly bool _direct;
     private readonly SyntaxNode _function;
     private readonly int _declarationEnd;
+    private readonly SyntaxNode _origin;
     private readonly List<Site> _sites;
 
-    private LeakRepair(string page, PoolKind kind, string? pool, bool direct, SyntaxNode function, int declarationEnd, List<Site> sites)
+    private LeakRepair(string page, PoolKind kind, string? pool, bool direct, SyntaxNode function, SyntaxNode origin, List<Site> sites)
     {
         Page = page;
         _kind = kind;
         _pool = pool;
         _direct = direct;
         _function = function;
-        _declarationEnd = declarationEnd;
+        _declarationEnd = origin.Span.End;
+        _origin = origin;
         _sites = sites;
     }
 
@@ -154,7 +156,7 @@ internal sealed class LeakRepair
         // RecycleDirect only where every insertion point is NAPI-safe (code after an await, say, is not).
         var direct = poolKind == PoolKind.Page && sites.All(s => NapiSafety.IsNapiSafe(s.Anchor, model) && !(s.Kind == InsertKind.AtEnd && ContainsAwait(s.Anchor)));
         var statement = origin.FirstAncestorOrSelf<StatementSyntax>() ?? origin;
-        return new LeakRepair(page, poolKind, pool, direct, function, statement.Span.End, sites);
+        return new LeakRepair(page, poolKind, pool, direct, function, statement, sites);
     }
 
     // The type and a free name for the local that holds a return value computed from the page.
@@ -173,6 +175,60 @@ internal sealed class LeakRepair
         }
 
         return (type.ToMinimalDisplayString(model, ret.SpanStart), name);
+    }
+
+    /// <summary>For a rental: the title of the other repair, the rest of the block after the take in <c>try</c>/<c>finally</c>.</summary>
+    public string? WrapTitle => _kind == PoolKind.Page ? null : $"Give '{Page}' back in a finally around its use";
+
+    /// <summary>
+    /// The rest of the block after the take goes into a <c>try</c> whose <c>finally</c> gives the rental back, and the
+    /// give-backs in it go: every path, the exception paths included, then gives it back once. Null when the take is
+    /// not a declaration in a block, a give-back there is not a statement of a block, or the verifier refuses it (a
+    /// path that hands the rental on, a second give-back by a helper).
+    /// </summary>
+    public async Task<Document?> WrapAsync(Document document, Diagnostic diagnostic, CancellationToken cancellationToken)
+    {
+        if (_kind == PoolKind.Page || _origin is not LocalDeclarationStatementSyntax { Parent: BlockSyntax block } declaration
+            || await document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false) is not { } model
+            || model.GetDeclaredSymbol(declaration.Declaration.Variables.Last(), cancellationToken) is not ILocalSymbol rental
+            || rental.Name != Page)
+        {
+            return null;
+        }
+
+        var index = block.Statements.IndexOf(declaration);
+        var rest = block.Statements.Skip(index + 1).ToList();
+        if (rest.Count == 0)
+        {
+            return null;
+        }
+
+        var giveBacks = rest.SelectMany(s => s.DescendantNodesAndSelf(n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)))
+            .OfType<InvocationExpressionSyntax>()
+            .Where(call => SymbolEqualityComparer.Default.Equals(GiveBacks.Variable(call, model, cancellationToken), rental))
+            .ToList();
+        if (giveBacks.Any(call => call.Parent is not ExpressionStatementSyntax { Parent: BlockSyntax }))
+        {
+            return null;
+        }
+
+        // The give-backs come after the take, so the statements up to it keep their places.
+        if (block.RemoveNodes(giveBacks.Select(call => call.Parent!), SyntaxRemoveOptions.KeepNoTrivia) is not { } trimmed)
+        {
+            return null;
+        }
+
+        var endOfLine = LineEndings.Of(block.SyntaxTree.GetRoot(cancellationToken));
+        var attempt = SyntaxFactory.TryStatement(
+                SyntaxFactory.Block(trimmed.Statements.Skip(index + 1)),
+                default,
+                SyntaxFactory.FinallyClause(SyntaxFactory.Block(Statements(release: false, Mode.Plain, endOfLine))))
+            .WithTrailingTrivia(endOfLine)
+            .WithAdditionalAnnotations(Formatter.Annotation);
+        var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
+        var changed = document.WithSyntaxRoot(root!.ReplaceNode(block, trimmed.WithStatements(SyntaxFactory.List(trimmed.Statements.Take(index + 1).Append(attempt)))));
+        changed = await Formatter.FormatAsync(changed, Formatter.Annotation, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (await FixVerifier.CheckAsync(document, changed, diagnostic, cancellationToken).ConfigureAwait(false)).Passed ? changed : null;
     }
 
     /// <summary>The first edit whose places the verifier accepts; null when none settles.</summary>

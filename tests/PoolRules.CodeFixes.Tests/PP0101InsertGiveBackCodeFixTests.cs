@@ -218,7 +218,7 @@ public class PP0101InsertGiveBackCodeFixTests
     }
 
     [Fact]
-    public async Task Rental_leak_is_offered_the_give_back_only()
+    public async Task Rental_leak_is_offered_the_give_back_and_the_finally_but_no_release()
     {
         const string source = """
             class Codec
@@ -232,7 +232,157 @@ public class PP0101InsertGiveBackCodeFixTests
                 }
             }
             """;
-        Assert.Equal(["Return 'buffer' to 'ArrayPool<byte>.Shared' on every leaking path"], await FixHarness.TitlesAsync(source, "PP0101"));
+        Assert.Equal(
+            ["Return 'buffer' to 'ArrayPool<byte>.Shared' on every leaking path", "Give 'buffer' back in a finally around its use"],
+            await FixHarness.TitlesAsync(source, "PP0101"));
+    }
+
+    [Fact]
+    public Task Finally_around_the_use_gives_back_once_on_every_path()
+    {
+        const string source = """
+            class Codec
+            {
+                bool Decode(int n, bool corrupt)
+                {
+                    var buffer = {|PP0101:ArrayPool<byte>.Shared.Rent(n)|};
+                    buffer[0] = 1;
+                    if (corrupt)
+                    {
+                        return false;
+                    }
+
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    return true;
+                }
+            }
+            """;
+        const string fixedSource = """
+            class Codec
+            {
+                bool Decode(int n, bool corrupt)
+                {
+                    var buffer = ArrayPool<byte>.Shared.Rent(n);
+                    try
+                    {
+                        buffer[0] = 1;
+                        if (corrupt)
+                        {
+                            return false;
+                        }
+                        return true;
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
+                }
+            }
+            """;
+        return Verify.FixAsync(source, fixedSource, equivalenceKey: EquivalenceKeys.WrapInTryFinally);
+    }
+
+    [Fact]
+    public Task Finally_is_not_offered_where_a_path_hands_the_rental_on()
+    {
+        // The finally would give back the array the caller now owns; only the give-back on the leaking path is right.
+        const string source = """
+            class Codec
+            {
+                byte[]? Decode(int n, bool corrupt)
+                {
+                    var buffer = {|PP0101:ArrayPool<byte>.Shared.Rent(n)|};
+                    if (corrupt)
+                    {
+                        return null;
+                    }
+
+                    return buffer;
+                }
+            }
+            """;
+        const string fixedSource = """
+            class Codec
+            {
+                byte[]? Decode(int n, bool corrupt)
+                {
+                    var buffer = ArrayPool<byte>.Shared.Rent(n);
+                    if (corrupt)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        return null;
+                    }
+
+                    return buffer;
+                }
+            }
+            """;
+        return Verify.FixAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public Task Fix_all_puts_every_leaking_use_in_a_finally()
+    {
+        const string first = """
+            class First
+            {
+                void A(int n)
+                {
+                    var owner = {|PP0101:MemoryPool<char>.Shared.Rent(n)|};
+                    owner.Memory.Span.Fill('x');
+                }
+            }
+            """;
+        const string firstFixed = """
+            class First
+            {
+                void A(int n)
+                {
+                    var owner = MemoryPool<char>.Shared.Rent(n);
+                    try
+                    {
+                        owner.Memory.Span.Fill('x');
+                    }
+                    finally
+                    {
+                        owner.Dispose();
+                    }
+                }
+            }
+            """;
+        const string second = """
+            class Second
+            {
+                int C(int n, bool skip)
+                {
+                    var buffer = {|PP0101:ArrayPool<int>.Shared.Rent(n)|};
+                    if (skip) return 0;
+                    buffer[0] = n;
+                    ArrayPool<int>.Shared.Return(buffer);
+                    return n;
+                }
+            }
+            """;
+        const string secondFixed = """
+            class Second
+            {
+                int C(int n, bool skip)
+                {
+                    var buffer = ArrayPool<int>.Shared.Rent(n);
+                    try
+                    {
+                        if (skip) return 0;
+                        buffer[0] = n;
+                        return n;
+                    }
+                    finally
+                    {
+                        ArrayPool<int>.Shared.Return(buffer);
+                    }
+                }
+            }
+            """;
+        return Verify.FixAllAsync([(first, firstFixed), (second, secondFixed)], equivalenceKey: EquivalenceKeys.WrapInTryFinally);
     }
 
     [Fact]
