@@ -344,6 +344,50 @@ public sealed class PP0101RentalLeakTests
         """);
 
     [Fact]
+    public Task Stackalloc_or_rent_with_a_guarded_return_is_no_leak() => V.AnalyzerAsync("""
+        using System.Buffers;
+        using System.Text;
+
+        class Formatter
+        {
+            string Format(string text)
+            {
+                byte[]? rented = null;
+                Span<byte> buffer = text.Length <= 128
+                    ? stackalloc byte[256]
+                    : (rented = ArrayPool<byte>.Shared.Rent(text.Length * 2));
+                try
+                {
+                    var written = Encoding.UTF8.GetBytes(text, buffer);
+                    return Convert.ToHexString(buffer.Slice(0, written));
+                }
+                finally
+                {
+                    if (rented != null)
+                    {
+                        ArrayPool<byte>.Shared.Return(rented);
+                    }
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Rental_captured_by_a_lambda_that_runs_before_the_return_is_no_leak() => V.AnalyzerAsync("""
+        using System.Buffers;
+
+        class Parallel2
+        {
+            void Clear(int n)
+            {
+                var buffer = ArrayPool<int>.Shared.Rent(n);
+                System.Threading.Tasks.Parallel.For(0, n, i => buffer[i] = 0);
+                ArrayPool<int>.Shared.Return(buffer);
+            }
+        }
+        """);
+
+    [Fact]
     public Task Code_without_pools_gets_nothing() => V.AnalyzerAsync("""
         class Plain
         {

@@ -613,6 +613,9 @@ internal sealed partial class CleanBodyProof
                 Use(target);
                 UseOtherArguments(args, contract.ValueArgument);
                 return target;
+            case PoolEffect.Pending when AwaitedAtOnce(invocation):
+                // `await stream.WriteAsync(rented.AsMemory(0, n))`: the task ends where it is made, as a plain call's result.
+                break;
             case PoolEffect.Pending:
                 // A task carries the rental on under another type: an alias the proof leaves to the engine.
                 foreach (var value in args)
@@ -718,6 +721,19 @@ internal sealed partial class CleanBodyProof
 
     private static Value PageArgument(ImmutableArray<IArgumentOperation> arguments, Value[] values) =>
         PageFlowRun.PageArgumentIndex(arguments) is var index and >= 0 ? values[index] : Value.None;
+
+    /// <summary>A task awaited where it is made (directly, or through ConfigureAwait): the engine's task value goes nowhere.</summary>
+    private static bool AwaitedAtOnce(IOperation task)
+    {
+        var parent = task.Parent;
+        while (parent is IConversionOperation)
+        {
+            parent = parent.Parent;
+        }
+
+        return parent is IAwaitOperation
+            || (parent is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } configure && ReferenceEquals(configure.Instance, task) && configure.Parent is IAwaitOperation);
+    }
 
     private bool AnyGone()
     {

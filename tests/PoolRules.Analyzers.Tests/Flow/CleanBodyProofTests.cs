@@ -47,9 +47,29 @@ public sealed class CleanBodyProofTests
     [InlineData("var page = budget > 0 ? _pool.DevAllocPages() : null; _pool.PutPage(page!, -1, allowDirect: false); return 0;")] // page-valued branch
     public void Leaves_what_it_does_not_model_to_the_engine(string body) => Assert.False(Proves(body));
 
-    private static bool Proves(string body)
+    [Theory]
+    [InlineData("var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); try { b[0] = 1; return b.AsSpan(0, budget).IndexOf((byte)1); } finally { System.Buffers.ArrayPool<byte>.Shared.Return(b); }")]
+    [InlineData("var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); var n = System.Text.Encoding.UTF8.GetString(b.AsSpan(0, budget)).Length; System.Buffers.ArrayPool<byte>.Shared.Return(b, clearArray: true); return n;")]
+    [InlineData("using var owner = System.Buffers.MemoryPool<int>.Shared.Rent(budget); owner.Memory.Span.Fill(1); if (budget > 3) return 3; return owner.Memory.Length;")]
+    [InlineData("using (var owner = System.Buffers.MemoryPool<int>.Shared.Rent(budget)) { owner.Memory.Span[0] = budget; } return budget;")]
+    public void Accepts_correct_rental_shapes(string body) => Assert.True(Proves(body));
+
+    [Fact]
+    public void Accepts_a_rental_written_by_an_awaited_call_inside_try_finally() => Assert.True(Proves(
+        "var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); try { await System.IO.Stream.Null.WriteAsync(b.AsMemory(0, budget)).ConfigureAwait(false); await System.IO.Stream.Null.WriteAsync(b, 0, budget); } finally { System.Buffers.ArrayPool<byte>.Shared.Return(b); } return budget;",
+        async: true));
+
+    [Theory]
+    [InlineData("var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); if (budget > 3) return 0; System.Buffers.ArrayPool<byte>.Shared.Return(b); return 1;")] // leak
+    [InlineData("var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); System.Buffers.ArrayPool<byte>.Shared.Return(b); return b[0];")] // use after return
+    [InlineData("var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); System.Span<byte> s = b; System.Buffers.ArrayPool<byte>.Shared.Return(b); return s[0];")] // a view in a variable
+    [InlineData("using var owner = System.Buffers.MemoryPool<int>.Shared.Rent(budget); owner.Dispose(); return 0;")] // disposed twice
+    public void Refuses_rental_bodies_the_engine_reports_on_or_does_not_model(string body) => Assert.False(Proves(body));
+
+    private static bool Proves(string body, bool async = false)
     {
         var source = $$"""
+            using System;
             using System.Collections.Generic;
             using PoolRules.Runtime;
 
@@ -67,7 +87,7 @@ public sealed class CleanBodyProofTests
                 private readonly Stack _stack = new();
                 private Page? _held;
 
-                public int Run(int budget)
+                public {{(async ? "async System.Threading.Tasks.Task<int>" : "int")}} Run(int budget)
                 {
                     {{body}}
                 }
