@@ -34,5 +34,15 @@ internal static class EquivalenceKeys
 
     public const string PutToOwningPool = "PoolRules.PP0008.PutToOwningPool";
 
+    public const string InsertGiveBack = "PoolRules.PP0101.InsertGiveBack";
+
+    public const string WrapInTryFinally = "PoolRules.PP0101.WrapInTryFinally";
+
+    public const string RemoveSecondGiveBack = "PoolRules.PP0102.RemoveSecondGiveBack";
+
+    public const string MoveGiveBackAfterLastUse = "PoolRules.PP0103.MoveGiveBackAfterLastUse";
+
+    public const string GiveBackToOwningPool = "PoolRules.PP0104.GiveBackToOwningPool";
+
     public const string ClearFieldBeforeGiveBack = "PoolRules.PP0105.ClearFieldBeforeGiveBack";
 }

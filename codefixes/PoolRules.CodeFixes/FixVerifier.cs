@@ -80,6 +80,10 @@ internal static class FixVerifier
         new PP0006InvalidPoolParamsAnalyzer(),
         new PP0007BlockingInNapiAnalyzer(),
         new PP0008WrongPoolAnalyzer(),
+        new PP0101RentalLeakAnalyzer(),
+        new PP0102DoubleGiveBackAnalyzer(),
+        new PP0103UseAfterGiveBackAnalyzer(),
+        new PP0104WrongPoolAnalyzer(),
         new PP0105PooledFieldGivenBackTwiceAnalyzer());
 
     // The original document's findings are asked for once per candidate; a compilation and tree stay the same
@@ -147,7 +151,7 @@ internal static class FixVerifier
         }
 
         var maybeNull = ImmutableArray.CreateBuilder<TextSpan>();
-        if (KnownSymbols.For(newCompilation) is { } known)
+        if (KnownSymbols.ForAnyPool(newCompilation) is { } known)
         {
             foreach (var member in members)
             {

@@ -8,12 +8,15 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Editing;
 using Microsoft.CodeAnalysis.Formatting;
 using Microsoft.CodeAnalysis.Text;
+using PoolRules.Analyzers;
+using PoolRules.Analyzers.Flow;
 
 namespace PoolRules.CodeFixes;
 
 /// <summary>
-/// Where and what to insert for one PP0001 diagnostic: the page variable, the pool it came from, whether the code
-/// runs in a NAPI-safe context, and the places on the leaking paths to give the page back. The places start at the
+/// Where and what to insert for one PP0001 or PP0101 diagnostic: the variable, the pool it came from (and for a page
+/// whether the code runs in a NAPI-safe context), and the places on the leaking paths to give it back: a page's put,
+/// <c>pool.Return(value)</c> for an ArrayPool or ObjectPool rental, <c>owner.Dispose()</c> for a MemoryPool owner. The places start at the
 /// exits the analyzer names and are refined by what <see cref="FixVerifier"/> finds in each attempt: a put where the
 /// page is out of scope or shared with a path that already put it moves onto the jumps that lead there (the
 /// <c>goto</c>s of a shared error label, the <c>break</c>s and <c>continue</c>s that leave the page's scope); a put
@@ -32,19 +35,23 @@ internal sealed class LeakRepair
     // Names out of scope, unassigned or used before their declaration.
     private static readonly HashSet<string> ScopeErrors = new() { "CS0103", "CS0165", "CS0841", "CS0136" };
 
+    private readonly PoolKind _kind;
     private readonly string? _pool;
     private readonly bool _direct;
     private readonly SyntaxNode _function;
     private readonly int _declarationEnd;
+    private readonly SyntaxNode _origin;
     private readonly List<Site> _sites;
 
-    private LeakRepair(string page, string? pool, bool direct, SyntaxNode function, int declarationEnd, List<Site> sites)
+    private LeakRepair(string page, PoolKind kind, string? pool, bool direct, SyntaxNode function, SyntaxNode origin, List<Site> sites)
     {
         Page = page;
+        _kind = kind;
         _pool = pool;
         _direct = direct;
         _function = function;
-        _declarationEnd = declarationEnd;
+        _declarationEnd = origin.Span.End;
+        _origin = origin;
         _sites = sites;
     }
 
@@ -73,11 +80,16 @@ internal sealed class LeakRepair
 
     public string Page { get; }
 
-    public string PutTitle => _direct
-        ? $"Recycle '{Page}' directly to '{PoolName}' on every leaking path"
-        : $"Put '{Page}' back to '{PoolName}' on every leaking path";
+    public string PutTitle => _kind switch
+    {
+        PoolKind.Page when _direct => $"Recycle '{Page}' directly to '{PoolName}' on every leaking path",
+        PoolKind.Page => $"Put '{Page}' back to '{PoolName}' on every leaking path",
+        PoolKind.Memory => $"Dispose '{Page}' on every leaking path",
+        _ => $"Return '{Page}' to '{PoolName}' on every leaking path",
+    };
 
-    public string ReleaseTitle => $"Release '{Page}' from '{PoolName}' and drop it on every leaking path";
+    /// <summary>Only a page can leave its pool and be dropped instead; null for a .NET rental.</summary>
+    public string? ReleaseTitle => _kind == PoolKind.Page ? $"Release '{Page}' from '{PoolName}' and drop it on every leaking path" : null;
 
     private string PoolName => _pool ?? $"{Page}.Pool";
 
@@ -87,6 +99,24 @@ internal sealed class LeakRepair
         if (PageVariable(origin) is not { } page || diagnostic.AdditionalLocations.Count == 0)
         {
             return null;
+        }
+
+        var poolKind = PoolKind.Page;
+        string? pool = null;
+        if (diagnostic.Id == Descriptors.PP0101RentalLeak.Id)
+        {
+            // A rental has no `page.Pool` to fall back on: the take must name its pool plainly, or be a MemoryPool
+            // owner, which gives itself back.
+            if (RentalPool(origin, page, model, cancellationToken) is not { } rental)
+            {
+                return null;
+            }
+
+            (poolKind, pool) = rental;
+        }
+        else
+        {
+            pool = PoolExpression(origin, model, cancellationToken);
         }
 
         var function = origin.Ancestors().FirstOrDefault(n => n is AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax or BaseMethodDeclarationSyntax or AccessorDeclarationSyntax);
@@ -124,9 +154,9 @@ internal sealed class LeakRepair
         }
 
         // RecycleDirect only where every insertion point is NAPI-safe (code after an await, say, is not).
-        var direct = sites.All(s => NapiSafety.IsNapiSafe(s.Anchor, model) && !(s.Kind == InsertKind.AtEnd && ContainsAwait(s.Anchor)));
+        var direct = poolKind == PoolKind.Page && sites.All(s => NapiSafety.IsNapiSafe(s.Anchor, model) && !(s.Kind == InsertKind.AtEnd && ContainsAwait(s.Anchor)));
         var statement = origin.FirstAncestorOrSelf<StatementSyntax>() ?? origin;
-        return new LeakRepair(page, PoolExpression(origin, model, cancellationToken), direct, function, statement.Span.End, sites);
+        return new LeakRepair(page, poolKind, pool, direct, function, statement, sites);
     }
 
     // The type and a free name for the local that holds a return value computed from the page.
@@ -145,6 +175,60 @@ internal sealed class LeakRepair
         }
 
         return (type.ToMinimalDisplayString(model, ret.SpanStart), name);
+    }
+
+    /// <summary>For a rental: the title of the other repair, the rest of the block after the take in <c>try</c>/<c>finally</c>.</summary>
+    public string? WrapTitle => _kind == PoolKind.Page ? null : $"Give '{Page}' back in a finally around its use";
+
+    /// <summary>
+    /// The rest of the block after the take goes into a <c>try</c> whose <c>finally</c> gives the rental back, and the
+    /// give-backs in it go: every path, the exception paths included, then gives it back once. Null when the take is
+    /// not a declaration in a block, a give-back there is not a statement of a block, or the verifier refuses it (a
+    /// path that hands the rental on, a second give-back by a helper).
+    /// </summary>
+    public async Task<Document?> WrapAsync(Document document, Diagnostic diagnostic, CancellationToken cancellationToken)
+    {
+        if (_kind == PoolKind.Page || _origin is not LocalDeclarationStatementSyntax { Parent: BlockSyntax block } declaration
+            || await document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false) is not { } model
+            || model.GetDeclaredSymbol(declaration.Declaration.Variables.Last(), cancellationToken) is not ILocalSymbol rental
+            || rental.Name != Page)
+        {
+            return null;
+        }
+
+        var index = block.Statements.IndexOf(declaration);
+        var rest = block.Statements.Skip(index + 1).ToList();
+        if (rest.Count == 0)
+        {
+            return null;
+        }
+
+        var giveBacks = rest.SelectMany(s => s.DescendantNodesAndSelf(n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)))
+            .OfType<InvocationExpressionSyntax>()
+            .Where(call => SymbolEqualityComparer.Default.Equals(GiveBacks.Variable(call, model, cancellationToken), rental))
+            .ToList();
+        if (giveBacks.Any(call => call.Parent is not ExpressionStatementSyntax { Parent: BlockSyntax }))
+        {
+            return null;
+        }
+
+        // The give-backs come after the take, so the statements up to it keep their places.
+        if (block.RemoveNodes(giveBacks.Select(call => call.Parent!), SyntaxRemoveOptions.KeepNoTrivia) is not { } trimmed)
+        {
+            return null;
+        }
+
+        var endOfLine = LineEndings.Of(block.SyntaxTree.GetRoot(cancellationToken));
+        var attempt = SyntaxFactory.TryStatement(
+                SyntaxFactory.Block(trimmed.Statements.Skip(index + 1)),
+                default,
+                SyntaxFactory.FinallyClause(SyntaxFactory.Block(Statements(release: false, Mode.Plain, endOfLine))))
+            .WithTrailingTrivia(endOfLine)
+            .WithAdditionalAnnotations(Formatter.Annotation);
+        var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
+        var changed = document.WithSyntaxRoot(root!.ReplaceNode(block, trimmed.WithStatements(SyntaxFactory.List(trimmed.Statements.Take(index + 1).Append(attempt)))));
+        changed = await Formatter.FormatAsync(changed, Formatter.Annotation, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (await FixVerifier.CheckAsync(document, changed, diagnostic, cancellationToken).ConfigureAwait(false)).Passed ? changed : null;
     }
 
     /// <summary>The first edit whose places the verifier accepts; null when none settles.</summary>
@@ -450,9 +534,13 @@ internal sealed class LeakRepair
     {
         var page = mode == Mode.Bang ? Page + "!" : Page;
         var pool = _pool ?? $"{page}.Pool!";
-        var text = release
-            ? new[] { $"{pool}.ReleasePage({page});", $"{page}.Put();" }
-            : new[] { _direct ? $"{pool}.RecycleDirect({page});" : $"{pool}.PutFullPage({page}, allowDirect: false);" };
+        var text = _kind switch
+        {
+            PoolKind.Page when release => new[] { $"{pool}.ReleasePage({page});", $"{page}.Put();" },
+            PoolKind.Page => new[] { _direct ? $"{pool}.RecycleDirect({page});" : $"{pool}.PutFullPage({page}, allowDirect: false);" },
+            PoolKind.Memory => new[] { $"{page}.Dispose();" },
+            _ => new[] { $"{pool}.Return({page});" },
+        };
         if (mode == Mode.Guard)
         {
             var eol = endOfLine.ToFullString();
@@ -507,7 +595,7 @@ internal sealed class LeakRepair
     {
         var invocation = origin.FirstAncestorOrSelf<InvocationExpressionSyntax>();
         if (invocation?.Expression is MemberAccessExpressionSyntax { Expression: var receiver }
-            && IsPlainName(receiver)
+            && GiveBacks.IsPlainName(receiver)
             && model.GetTypeInfo(receiver, cancellationToken).Type is { Name: "PagePool", ContainingNamespace: { Name: "Runtime", ContainingNamespace.Name: "PoolRules" } })
         {
             return receiver.ToString();
@@ -516,13 +604,29 @@ internal sealed class LeakRepair
         return null;
     }
 
-    private static bool IsPlainName(ExpressionSyntax expression) => expression switch
+    // The kind of a rental and the pool to give it back to: the take's own receiver when it is a plain name; a
+    // MemoryPool owner needs none (a parameter or an overwritten variable of that type included).
+    private static (PoolKind Kind, string? Pool)? RentalPool(SyntaxNode origin, string variable, SemanticModel model, CancellationToken cancellationToken)
     {
-        IdentifierNameSyntax => true,
-        ThisExpressionSyntax => true,
-        MemberAccessExpressionSyntax member => IsPlainName(member.Expression),
-        _ => false,
-    };
+        if (origin.FirstAncestorOrSelf<InvocationExpressionSyntax>() is { } call && GiveBacks.Take(call, model, cancellationToken) is { IsNetPool: true } take)
+        {
+            if (take.Kind == PoolKind.Memory)
+            {
+                return (PoolKind.Memory, null);
+            }
+
+            return take.Pool?.Syntax is ExpressionSyntax pool && GiveBacks.IsPlainName(pool) ? (take.Kind, pool.WithoutTrivia().ToString()) : null;
+        }
+
+        var symbol = model.LookupSymbols(origin.SpanStart, name: variable).FirstOrDefault();
+        var type = symbol switch
+        {
+            ILocalSymbol local => local.Type,
+            IParameterSymbol parameter => parameter.Type,
+            _ => null,
+        };
+        return KnownSymbols.ForAnyPool(model.Compilation)?.NetPools?.IsMemoryOwner(type) == true ? (PoolKind.Memory, null) : null;
+    }
 
     private static IEnumerable<(SyntaxNode, InsertKind)> Sites(SyntaxNode root, Location exit, string page)
     {
@@ -602,11 +706,16 @@ internal sealed class LeakRepair
         }
     }
 
-    // A branch that puts or releases the page: the path that skips it is the one still owning it.
+    // A branch that gives the value back (puts or releases a page, returns a rental, disposes an owner): the path that
+    // skips it is the one still owning it.
     private static bool GivesBack(StatementSyntax statement, string page) =>
-        statement.DescendantNodesAndSelf().OfType<InvocationExpressionSyntax>().Any(call =>
-            call.Expression is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "PutPage" or "PutFullPage" or "RecycleDirect" or "ReleasePage" }
-            && call.ArgumentList.Arguments.Count > 0 && Mentions(call.ArgumentList.Arguments[0], page));
+        statement.DescendantNodesAndSelf().OfType<InvocationExpressionSyntax>().Any(call => call.Expression switch
+        {
+            MemberAccessExpressionSyntax { Name.Identifier.ValueText: "PutPage" or "PutFullPage" or "RecycleDirect" or "ReleasePage" or "Return" }
+                => call.ArgumentList.Arguments.Count > 0 && Mentions(call.ArgumentList.Arguments[0], page),
+            MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Dispose", Expression: var owner } => Mentions(owner, page),
+            _ => false,
+        });
 
     private static StatementSyntax? LastJump(StatementSyntax? statement) => statement switch
     {

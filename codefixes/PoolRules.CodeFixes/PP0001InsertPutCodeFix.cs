@@ -12,12 +12,15 @@ namespace PoolRules.CodeFixes;
 /// does not name one): <c>RecycleDirect</c> in a NAPI-safe context, else <c>PutFullPage(page, allowDirect: false)</c>;
 /// a second action releases it from the pool and drops the reference instead. Offered only when the engine and the
 /// compiler accept the result (see <see cref="LeakRepair"/>), so one fix ends the leak and starts nothing new.
+/// PP0101, the same leak of a .NET rental, gets the same repair with that pool's give-back: <c>pool.Return(array)</c>
+/// to the pool the take named, <c>obj</c> back to its ObjectPool, <c>owner.Dispose()</c> for a MemoryPool owner; a
+/// second action puts the rest of the block in <c>try</c> and gives it back once in the <c>finally</c>.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(PP0001InsertPutCodeFix))]
 [Shared]
 public sealed class PP0001InsertPutCodeFix : CodeFixProvider
 {
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.PP0001PageLeak.Id);
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.PP0001PageLeak.Id, Descriptors.PP0101RentalLeak.Id);
 
     public override FixAllProvider GetFixAllProvider() => VerifiedFixAllProvider.Instance;
 
@@ -38,10 +41,20 @@ public sealed class PP0001InsertPutCodeFix : CodeFixProvider
             }
 
             // FindAsync verifies every attempt and returns only one that passed.
-            VerifiedFixes.RegisterProven(context, diagnostic, plan.PutTitle, EquivalenceKeys.InsertPut,
+            var rental = diagnostic.Id == Descriptors.PP0101RentalLeak.Id;
+            VerifiedFixes.RegisterProven(context, diagnostic, plan.PutTitle, rental ? EquivalenceKeys.InsertGiveBack : EquivalenceKeys.InsertPut,
                 await plan.FindAsync(context.Document, diagnostic, release: false, context.CancellationToken).ConfigureAwait(false));
-            VerifiedFixes.RegisterProven(context, diagnostic, plan.ReleaseTitle, EquivalenceKeys.InsertRelease,
-                await plan.FindAsync(context.Document, diagnostic, release: true, context.CancellationToken).ConfigureAwait(false));
+            if (plan.WrapTitle is { } wrapTitle)
+            {
+                VerifiedFixes.RegisterProven(context, diagnostic, wrapTitle, EquivalenceKeys.WrapInTryFinally,
+                    await plan.WrapAsync(context.Document, diagnostic, context.CancellationToken).ConfigureAwait(false));
+            }
+
+            if (plan.ReleaseTitle is { } releaseTitle)
+            {
+                VerifiedFixes.RegisterProven(context, diagnostic, releaseTitle, EquivalenceKeys.InsertRelease,
+                    await plan.FindAsync(context.Document, diagnostic, release: true, context.CancellationToken).ConfigureAwait(false));
+            }
         }
     }
 }

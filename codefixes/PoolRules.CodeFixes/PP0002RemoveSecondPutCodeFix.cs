@@ -18,12 +18,14 @@ namespace PoolRules.CodeFixes;
 /// PP0002: keeps exactly one give-back on every path. Removing the second put is right when the first one is reached
 /// by every path that reaches it; when the first sits in a branch (a catch, one arm of an if) the second is the one
 /// every path needs, and the first goes instead. Whichever the engine proves leaves no leak and no double put.
+/// PP0102, a .NET rental given back twice (<c>Return</c> in the <c>try</c> and again in the <c>finally</c>, a second
+/// <c>owner.Dispose()</c>), is the same repair.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(PP0002RemoveSecondPutCodeFix))]
 [Shared]
 public sealed class PP0002RemoveSecondPutCodeFix : CodeFixProvider
 {
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.PP0002DoublePut.Id);
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.PP0002DoublePut.Id, Descriptors.PP0102DoubleGiveBack.Id);
 
     public override FixAllProvider GetFixAllProvider() => VerifiedFixAllProvider.Instance;
 
@@ -38,32 +40,46 @@ public sealed class PP0002RemoveSecondPutCodeFix : CodeFixProvider
 
         foreach (var diagnostic in context.Diagnostics)
         {
-            await VerifiedFixes.RegisterFirstAsync(context, diagnostic, EquivalenceKeys.RemoveSecondPut, Candidates(context.Document, root, model, diagnostic, context.CancellationToken)).ConfigureAwait(false);
+            var key = diagnostic.Id == Descriptors.PP0102DoubleGiveBack.Id ? EquivalenceKeys.RemoveSecondGiveBack : EquivalenceKeys.RemoveSecondPut;
+            await VerifiedFixes.RegisterFirstAsync(context, diagnostic, key, Candidates(context.Document, root, model, diagnostic, context.CancellationToken)).ConfigureAwait(false);
         }
     }
 
     private static IEnumerable<(string, Func<Task<Document?>>)> Candidates(Document document, SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
     {
-        if (Statement(root, model, diagnostic.Location, cancellationToken) is { } second)
+        var what = diagnostic.Id == Descriptors.PP0102DoubleGiveBack.Id ? "give-back" : "put";
+        var second = Statement(root, model, diagnostic.Location, cancellationToken);
+        var first = diagnostic.AdditionalLocations.Count > 0 && diagnostic.AdditionalLocations[0].SourceTree == root.SyntaxTree
+            ? Statement(root, model, diagnostic.AdditionalLocations[0], cancellationToken)
+            : null;
+        if (first is not null && second is not null && FinallyOf(first, second))
         {
-            yield return ("Remove the second put", () => RemoveAsync(document, second, cancellationToken));
+            // A give-back in the try and again in its finally: the finally's is the one every path needs, the
+            // exception paths included, which the leak rules may not be asked to see.
+            yield return ($"Remove the {what} in the try; the finally gives it back", () => RemoveAsync(document, first, cancellationToken));
         }
 
-        if (diagnostic.AdditionalLocations.Count > 0 && diagnostic.AdditionalLocations[0].SourceTree == root.SyntaxTree
-            && Statement(root, model, diagnostic.AdditionalLocations[0], cancellationToken) is { } first)
+        if (second is not null)
         {
-            yield return ("Remove the first put, which not every path reaches", () => RemoveAsync(document, first, cancellationToken));
+            yield return ($"Remove the second {what}", () => RemoveAsync(document, second, cancellationToken));
+        }
+
+        if (first is not null)
+        {
+            yield return ($"Remove the first {what}, which not every path reaches", () => RemoveAsync(document, first, cancellationToken));
         }
     }
 
-    // Only a give-back of its own (a pool's put or release, the page's Put()) that is a statement of its own can go
-    // without changing what else the code does; a helper that puts its argument does more than that.
+    // Only a give-back of its own (a pool's put or release, the page's Put(), a Return, an owner's Dispose()) that is a
+    // statement of its own can go without changing what else the code does; a helper that puts its argument does more.
     private static ExpressionStatementSyntax? Statement(SyntaxNode root, SemanticModel model, Location location, CancellationToken cancellationToken) =>
         root.FindNode(location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<InvocationExpressionSyntax>() is { Parent: ExpressionStatementSyntax statement } call
-        && model.GetSymbolInfo(call, cancellationToken).Symbol is IMethodSymbol { ContainingType: { ContainingNamespace.Name: "Runtime", Name: var type } } method
-        && ((type == "PagePool" && method.Name is "PutPage" or "PutFullPage" or "RecycleDirect" or "ReleasePage") || (type == "Page" && method.Name == "Put"))
+        && GiveBacks.IsGiveBack(call, model, cancellationToken)
             ? statement
             : null;
+
+    private static bool FinallyOf(SyntaxNode first, SyntaxNode second) =>
+        second.Ancestors().OfType<FinallyClauseSyntax>().Any(f => f.Parent is TryStatementSyntax attempt && attempt.Block.Span.Contains(first.Span));
 
     private static async Task<Document?> RemoveAsync(Document document, ExpressionStatementSyntax statement, CancellationToken cancellationToken)
     {

@@ -17,13 +17,14 @@ namespace PoolRules.CodeFixes;
 /// PP0005: moves the put down its own block to just after the statement that last uses the page. Only a pool's own
 /// put (<c>PutPage</c>, <c>PutFullPage</c>, <c>RecycleDirect</c>) or the <c>page.Put()</c> after a release, standing as
 /// a statement, moves, and only within its statement list: lifting it out of a branch or a loop, or into one, changes
-/// which paths give the page back, so a put that is not a sibling of the use gets no fix.
+/// which paths give the page back, so a put that is not a sibling of the use gets no fix. PP0103, a .NET rental (or a
+/// view of it) used after its <c>Return</c> or <c>owner.Dispose()</c>, gets the same move of that give-back.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(PP0005MovePutAfterLastUseCodeFix))]
 [Shared]
 public sealed class PP0005MovePutAfterLastUseCodeFix : CodeFixProvider
 {
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.PP0005UseAfterPut.Id);
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.PP0005UseAfterPut.Id, Descriptors.PP0103UseAfterGiveBack.Id);
 
     public override FixAllProvider GetFixAllProvider() => VerifiedFixAllProvider.Instance;
 
@@ -31,7 +32,7 @@ public sealed class PP0005MovePutAfterLastUseCodeFix : CodeFixProvider
     {
         var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
         var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
-        if (root is null || model is null || KnownSymbols.For(model.Compilation) is not { } known)
+        if (root is null || model is null)
         {
             return;
         }
@@ -40,20 +41,22 @@ public sealed class PP0005MovePutAfterLastUseCodeFix : CodeFixProvider
         {
             // The analyzer reports at the use and points at the put.
             if (diagnostic.AdditionalLocations.Count == 0 || diagnostic.AdditionalLocations[0].SourceTree != root.SyntaxTree
-                || Moved(root, model, known, diagnostic, context.CancellationToken) is not { } fixedRoot)
+                || Moved(root, model, diagnostic, context.CancellationToken) is not { } fixedRoot)
             {
                 continue;
             }
 
-            await VerifiedFixes.RegisterAsync(context, diagnostic, "Move the put after the page's last use", EquivalenceKeys.MovePutAfterLastUse,
-                context.Document.WithSyntaxRoot(fixedRoot)).ConfigureAwait(false);
+            var (title, key) = diagnostic.Id == Descriptors.PP0103UseAfterGiveBack.Id
+                ? ("Move the give-back after the rental's last use", EquivalenceKeys.MoveGiveBackAfterLastUse)
+                : ("Move the put after the page's last use", EquivalenceKeys.MovePutAfterLastUse);
+            await VerifiedFixes.RegisterAsync(context, diagnostic, title, key, context.Document.WithSyntaxRoot(fixedRoot)).ConfigureAwait(false);
         }
     }
 
-    private static SyntaxNode? Moved(SyntaxNode root, SemanticModel model, KnownSymbols known, Diagnostic diagnostic, CancellationToken cancellationToken)
+    private static SyntaxNode? Moved(SyntaxNode root, SemanticModel model, Diagnostic diagnostic, CancellationToken cancellationToken)
     {
         if (root.FindNode(diagnostic.AdditionalLocations[0].SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<InvocationExpressionSyntax>() is not { Parent: ExpressionStatementSyntax put } call
-            || GivenBack(call, model, known, cancellationToken) is not { } page
+            || GiveBacks.Variable(call, model, cancellationToken) is not { } page
             || put.Parent is not (BlockSyntax or SwitchSectionSyntax))
         {
             return null;
@@ -62,11 +65,13 @@ public sealed class PP0005MovePutAfterLastUseCodeFix : CodeFixProvider
         var statements = put.Parent is BlockSyntax block ? block.Statements : ((SwitchSectionSyntax)put.Parent).Statements;
         var tracked = new HashSet<ISymbol>(SymbolEqualityComparer.Default) { page };
         var use = diagnostic.Location.SourceSpan;
-        if (Variable(model.GetOperation(root.FindNode(use, getInnermostNodeForTie: true), cancellationToken)) is { } alias)
+        if (GiveBacks.Variable(model.GetOperation(root.FindNode(use, getInnermostNodeForTie: true), cancellationToken)) is { } alias)
         {
             // The use may read the page through another name (`var alias = page;`).
             tracked.Add(alias);
         }
+
+        AddViews(put.Parent.Parent ?? put.Parent, tracked, model, cancellationToken);
 
         var last = -1;
         var useFound = false;
@@ -88,7 +93,7 @@ public sealed class PP0005MovePutAfterLastUseCodeFix : CodeFixProvider
             }
 
             // A later assignment starts another page; a later give-back is PP0002's business.
-            if (Writes(statement, tracked, model) || statement.DescendantNodes().OfType<InvocationExpressionSyntax>().Any(c => GivenBack(c, model, known, cancellationToken) is { } p && tracked.Contains(p)))
+            if (Writes(statement, tracked, model) || statement.DescendantNodes().OfType<InvocationExpressionSyntax>().Any(c => GiveBacks.Variable(c, model, cancellationToken) is { } p && tracked.Contains(p)))
             {
                 break;
             }
@@ -172,39 +177,29 @@ public sealed class PP0005MovePutAfterLastUseCodeFix : CodeFixProvider
         return false;
     }
 
-    // The page variable a pool's own give-back acts on: the page of PutPage/PutFullPage/RecycleDirect/ReleasePage, or
-    // the receiver of page.Put(); null for anything else, a helper that puts included (moving it moves whatever else
-    // it does).
-    private static ISymbol? GivenBack(InvocationExpressionSyntax call, SemanticModel model, KnownSymbols known, CancellationToken cancellationToken)
+    // Locals that hold a view of the value (`Span<byte> span = buffer;`, `var memory = owner.Memory;`): a use of one
+    // is a use of the value, so the give-back must not land before it.
+    private static void AddViews(SyntaxNode scope, HashSet<ISymbol> tracked, SemanticModel model, CancellationToken cancellationToken)
     {
-        if (model.GetOperation(call, cancellationToken) is not IInvocationOperation invocation)
+        var declarators = scope.DescendantNodes().OfType<VariableDeclaratorSyntax>().Where(d => d.Initializer is not null).ToList();
+        for (var added = true; added;)
         {
-            return null;
+            added = false;
+            foreach (var declarator in declarators)
+            {
+                if (model.GetDeclaredSymbol(declarator, cancellationToken) is ILocalSymbol { Type: { } type } local && IsView(type) && !tracked.Contains(local)
+                    && declarator.Initializer!.Value.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>()
+                        .Any(n => model.GetSymbolInfo(n, cancellationToken).Symbol is { } symbol && tracked.Contains(symbol)))
+                {
+                    tracked.Add(local);
+                    added = true;
+                }
+            }
         }
-
-        var method = invocation.TargetMethod;
-        if (known.IsPagePool(method.ContainingType) && method.Name is "PutPage" or "PutFullPage" or "RecycleDirect" or "ReleasePage")
-        {
-            return Variable(invocation.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 0)?.Value);
-        }
-
-        return known.IsPage(method.ContainingType) && method.Name == "Put" ? Variable(invocation.Instance) : null;
     }
 
-    private static ISymbol? Variable(IOperation? operation)
-    {
-        while (operation is IConversionOperation { IsImplicit: true } conversion)
-        {
-            operation = conversion.Operand;
-        }
-
-        return operation switch
-        {
-            ILocalReferenceOperation local => local.Local,
-            IParameterReferenceOperation parameter => parameter.Parameter,
-            _ => null,
-        };
-    }
+    private static bool IsView(ITypeSymbol type) =>
+        type is INamedTypeSymbol { ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true }, Name: "Span" or "ReadOnlySpan" or "Memory" or "ReadOnlyMemory" or "ArraySegment" };
 
     private static SyntaxTriviaList Indentation(SyntaxNode node) =>
         node.GetLeadingTrivia() is { Count: > 0 } leading && leading.Last().IsKind(SyntaxKind.WhitespaceTrivia) ? SyntaxFactory.TriviaList(leading.Last()) : default;

@@ -14,13 +14,15 @@ namespace PoolRules.CodeFixes;
 /// <summary>
 /// PP0008: puts the page back to the pool it was allocated from: the receiver of the allocating call when that is a
 /// plain name and the engine agrees, else <c>page.Pool!</c>, the page's own pool (the one answer when the pool is
-/// chosen at run time, as by a switch over two pools).
+/// chosen at run time, as by a switch over two pools). PP0104, a .NET rental given back to another pool, is the same
+/// repair with the take's receiver (<c>_pool.Rent(n)</c> … <c>_pool.Return(array)</c>); a rental has no pool of its own
+/// to fall back on, so where the take does not name its pool plainly there is no fix.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(PP0008PutToOwningPoolCodeFix))]
 [Shared]
 public sealed class PP0008PutToOwningPoolCodeFix : CodeFixProvider
 {
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.PP0008WrongPool.Id);
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.PP0008WrongPool.Id, Descriptors.PP0104WrongPool.Id);
 
     public override FixAllProvider GetFixAllProvider() => VerifiedFixAllProvider.Instance;
 
@@ -42,18 +44,23 @@ public sealed class PP0008PutToOwningPoolCodeFix : CodeFixProvider
                 continue;
             }
 
-            await VerifiedFixes.RegisterFirstAsync(context, diagnostic, EquivalenceKeys.PutToOwningPool, Candidates(context.Document, root, put, wrongPool, diagnostic)).ConfigureAwait(false);
+            var key = diagnostic.Id == Descriptors.PP0104WrongPool.Id ? EquivalenceKeys.GiveBackToOwningPool : EquivalenceKeys.PutToOwningPool;
+            await VerifiedFixes.RegisterFirstAsync(context, diagnostic, key, Candidates(context.Document, root, put, wrongPool, diagnostic)).ConfigureAwait(false);
         }
     }
 
     private static IEnumerable<(string, Func<Task<Document?>>)> Candidates(Document document, SyntaxNode root, InvocationExpressionSyntax put, ExpressionSyntax wrongPool, Diagnostic diagnostic)
     {
-        if ((Call(root, diagnostic.AdditionalLocations[0])?.Expression as MemberAccessExpressionSyntax)?.Expression is { } owningPool && IsPlainName(owningPool))
+        var rental = diagnostic.Id == Descriptors.PP0104WrongPool.Id;
+        if ((Call(root, diagnostic.AdditionalLocations[0])?.Expression as MemberAccessExpressionSyntax)?.Expression is { } owningPool && GiveBacks.IsPlainName(owningPool))
         {
-            yield return ($"Put to '{owningPool}', the pool the page came from", () => Task.FromResult<Document?>(document.WithSyntaxRoot(root.ReplaceNode(wrongPool, owningPool.WithTriviaFrom(wrongPool)))));
+            var title = rental
+                ? $"Return to '{owningPool.WithoutTrivia()}', the pool the rental came from"
+                : $"Put to '{owningPool}', the pool the page came from";
+            yield return (title, () => Task.FromResult<Document?>(document.WithSyntaxRoot(root.ReplaceNode(wrongPool, owningPool.WithoutTrivia().WithTriviaFrom(wrongPool)))));
         }
 
-        if (put.ArgumentList.Arguments.Count > 0 && put.ArgumentList.Arguments[0].Expression is IdentifierNameSyntax page)
+        if (!rental && put.ArgumentList.Arguments.Count > 0 && put.ArgumentList.Arguments[0].Expression is IdentifierNameSyntax page)
         {
             var ownPool = SyntaxFactory.PostfixUnaryExpression(
                 SyntaxKind.SuppressNullableWarningExpression,
@@ -64,11 +71,4 @@ public sealed class PP0008PutToOwningPoolCodeFix : CodeFixProvider
 
     private static InvocationExpressionSyntax? Call(SyntaxNode root, Location location) =>
         root.FindNode(location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<InvocationExpressionSyntax>();
-
-    private static bool IsPlainName(ExpressionSyntax expression) => expression switch
-    {
-        IdentifierNameSyntax or ThisExpressionSyntax => true,
-        MemberAccessExpressionSyntax member => IsPlainName(member.Expression),
-        _ => false,
-    };
 }

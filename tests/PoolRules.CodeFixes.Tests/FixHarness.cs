@@ -26,7 +26,11 @@ public static class FixHarness
         new PoolRules.Analyzers.PP0005UseAfterPutAnalyzer(),
         new PoolRules.Analyzers.PP0006InvalidPoolParamsAnalyzer(),
         new PoolRules.Analyzers.PP0007BlockingInNapiAnalyzer(),
-        new PoolRules.Analyzers.PP0008WrongPoolAnalyzer());
+        new PoolRules.Analyzers.PP0008WrongPoolAnalyzer(),
+        new PoolRules.Analyzers.PP0101RentalLeakAnalyzer(),
+        new PoolRules.Analyzers.PP0102DoubleGiveBackAnalyzer(),
+        new PoolRules.Analyzers.PP0103UseAfterGiveBackAnalyzer(),
+        new PoolRules.Analyzers.PP0104WrongPoolAnalyzer());
 
     public static readonly ImmutableArray<CodeFixProvider> Fixes = ImmutableArray.Create<CodeFixProvider>(
         new PP0001InsertPutCodeFix(),
@@ -44,7 +48,7 @@ public static class FixHarness
     public static Project Project(OutputKind kind, params (string Name, string Text)[] files)
     {
         var workspace = new AdhocWorkspace();
-        var references = Net80.References.All.Append(MetadataReference.CreateFromFile(typeof(PoolRules.Runtime.PagePool).Assembly.Location));
+        var references = Net80.References.All.Append(MetadataReference.CreateFromFile(typeof(PoolRules.Runtime.PagePool).Assembly.Location)).Append(VerifyFix<PoolRules.Analyzers.PP0001PageLeakAnalyzer, PP0001InsertPutCodeFix>.ObjectPool);
         var project = workspace.AddProject(ProjectInfo.Create(
             ProjectId.CreateNewId(),
             VersionStamp.Default,

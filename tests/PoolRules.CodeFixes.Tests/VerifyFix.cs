@@ -22,12 +22,16 @@ public static class VerifyFix<TAnalyzer, TCodeFix>
     public const string Usings = """
         #nullable enable
         using System;
+        using System.Buffers;
         using System.Collections.Generic;
         using System.Threading;
         using System.Threading.Tasks;
         using PoolRules.Runtime;
 
         """;
+
+    /// <summary>Microsoft.Extensions.ObjectPool, for the .NET pool rules' snippets (PP0101-PP0104).</summary>
+    public static readonly MetadataReference ObjectPool = MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.ObjectPool.ObjectPool<>).Assembly.Location);
 
     /// <summary>One document: <paramref name="source"/> becomes <paramref name="fixedSource"/> (both after <see cref="Usings"/>).</summary>
     public static Task FixAsync(string source, string fixedSource, int? codeActionIndex = null, string? equivalenceKey = null, int? iterations = null)
@@ -79,6 +83,7 @@ public static class VerifyFix<TAnalyzer, TCodeFix>
             ReferenceAssemblies = new ReferenceAssemblies("net8.0");
             TestState.AdditionalReferences.AddRange(Net80.References.All);
             TestState.AdditionalReferences.Add(MetadataReference.CreateFromFile(typeof(PoolRules.Runtime.PagePool).Assembly.Location));
+            TestState.AdditionalReferences.Add(ObjectPool);
         }
     }
 }
