@@ -10,6 +10,7 @@ namespace PoolRules.Benchmarks;
 /// <c>-- analyzer-vs-ca2000 [scales] [--runs N] [--leak-heavy]</c> measures them side by side with CA2000 on the IDisposable twin (--leak-heavy: every method leaks twice).
 /// <c>-- proof-coverage [scale]</c> shows which generated methods the clean-body proof spares the control flow graph.
 /// <c>-- xdp [--seconds S] [--runs N] [--cpus RX,SRC]</c> measures the sample driver on AF_XDP against a bare ring loop (root).
+/// <c>-- real-repo PATH... [--rules PP0101,...] [--no-tests] [--out FILE.md]</c> runs every analyzer over a real project's checkout (findings, rentals seen, AD0001).
 /// <c>-- fuzz [N] [--seed S]</c> runs N mutants of the analyzer tests' inputs through every analyzer (the long robustness run).
 /// <c>--filter '*NapiLocal*'</c>, <c>'*BulkPut*'</c> the kernel 6.x put paths (NAPI-local recycling, bulk put).
 /// <c>-- --interleaved fast|ring|slow|napi|bulk [rounds]</c> is the contention-robust cross-check (see <see cref="Interleaved"/>).
@@ -58,6 +59,11 @@ public static class Program
 
             Console.Error.WriteLine("xdp: AF_XDP needs Linux");
             Environment.Exit(2);
+        }
+
+        if (args.Length > 0 && args[0] == "real-repo")
+        {
+            Environment.Exit(Analyzers.RealRepoReport.RunAsync(args[1..]).GetAwaiter().GetResult());
         }
 
         if (args.Length > 0 && args[0] == "fuzz")

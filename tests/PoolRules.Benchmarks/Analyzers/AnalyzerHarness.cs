@@ -140,3 +140,20 @@ public sealed record AnalyzerRun(ImmutableArray<Diagnostic> Diagnostics, IReadOn
     /// <summary>The analyzers' total execution time, the sum ReportAnalyzer prints.</summary>
     public TimeSpan ExecutionTime => PerAnalyzer.Values.Aggregate(TimeSpan.Zero, (sum, t) => sum + t);
 }
+
+/// <summary>.editorconfig options from a dictionary, the same for every file: what the reports pass to the analyzers.</summary>
+internal sealed class DictionaryOptions(Dictionary<string, string> values) : AnalyzerConfigOptionsProvider
+{
+    private readonly Options _options = new(values);
+
+    public override AnalyzerConfigOptions GlobalOptions => _options;
+
+    public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => _options;
+
+    public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => _options;
+
+    private sealed class Options(Dictionary<string, string> values) : AnalyzerConfigOptions
+    {
+        public override bool TryGetValue(string key, out string value) => values.TryGetValue(key, out value!);
+    }
+}
