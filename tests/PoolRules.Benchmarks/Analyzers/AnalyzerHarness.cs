@@ -25,12 +25,13 @@ public static class AnalyzerHarness
         .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
         .ToImmutableArray();
 
-    /// <summary>A fresh compilation (nothing bound yet) of the code base, against net10.0 like the runtime build this process loads.</summary>
+    /// <summary>A fresh compilation (nothing bound yet) of the code base, against net10.0 like the runtime build this process loads, and Microsoft.Extensions.ObjectPool.</summary>
     public static CSharpCompilation Compile(GeneratedCodeBase code)
     {
         var trees = code.Files.Select(f => CSharpSyntaxTree.ParseText(f.Text, ParseOptions, path: f.Name));
         var references = Basic.Reference.Assemblies.Net100.References.All
-            .Append(MetadataReference.CreateFromFile(typeof(PagePool).Assembly.Location));
+            .Append(MetadataReference.CreateFromFile(typeof(PagePool).Assembly.Location))
+            .Append(MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.ObjectPool.ObjectPool<>).Assembly.Location));
         return CSharpCompilation.Create(
             "Generated",
             trees,

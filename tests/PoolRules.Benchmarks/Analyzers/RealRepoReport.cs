@@ -145,6 +145,14 @@ public static partial class RealRepoReport
             owner.Files.Add(file);
         }
 
+        // Files a project names outside its folder (a shared project's .projitems, a linked file) are its, not loose.
+        foreach (var project in projects.Values)
+        {
+            project.Files.AddRange(project.LinkedFiles.Where(File.Exists));
+        }
+
+        loose.Files.RemoveAll(f => projects.Values.Any(p => p.LinkedFiles.Contains(f)));
+
         var byPath = projects.Values.ToDictionary(p => p.Path, StringComparer.Ordinal);
         var compiled = new Dictionary<Project, CSharpCompilation>();
         var result = new RepoResult(root, files.Count);
@@ -171,7 +179,8 @@ public static partial class RealRepoReport
                 result.Findings.Add(Finding.Of(root, diagnostic));
             }
 
-            foreach (var error in compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error))
+            // Compiler errors only: an analyzer's or [Experimental]'s own error ids (NPG9001) do not stop anything binding.
+            foreach (var error in compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error && d.Id.StartsWith("CS", StringComparison.Ordinal) && !d.IsSuppressed))
             {
                 if (Environment.GetEnvironmentVariable("REALREPO_ERRORS") is not null)
                 {
@@ -456,6 +465,9 @@ public static partial class RealRepoReport
 
         public List<string> DefineConstants { get; } = defineConstants;
 
+        /// <summary>Files named by <c>&lt;Compile Include&gt;</c> (here or in an imported <c>.projitems</c>), full paths.</summary>
+        public HashSet<string> LinkedFiles { get; } = new(StringComparer.Ordinal);
+
         /// <summary><c>&lt;InternalsVisibleTo Include="..." /&gt;</c> items, which the SDK turns into attributes.</summary>
         public List<string> FriendAssemblies { get; } = [];
 
@@ -471,8 +483,12 @@ public static partial class RealRepoReport
             var implicitUsings = false;
             var defines = new List<string>();
             var friends = new List<string>();
-            foreach (var file in PropsChain(directory).Append(path))
+            var linked = new List<string>();
+            var files = PropsChain(directory).Append(path).ToList();
+            for (var index = 0; index < files.Count; index++)
             {
+                var file = files[index];
+                var fileDirectory = System.IO.Path.GetDirectoryName(file)!;
                 XDocument document;
                 try
                 {
@@ -516,6 +532,23 @@ public static partial class RealRepoReport
                         case "InternalsVisibleTo" when element.Attribute("Include")?.Value is { } friend && !friend.Contains('$', StringComparison.Ordinal):
                             friends.Add(friend);
                             break;
+                        case "Import" when element.Attribute("Project")?.Value is { } import && import.EndsWith(".projitems", StringComparison.OrdinalIgnoreCase):
+                            var items = System.IO.Path.GetFullPath(System.IO.Path.Combine(fileDirectory, ThisFile(import, fileDirectory)));
+                            if (File.Exists(items) && !files.Contains(items))
+                            {
+                                files.Add(items);
+                            }
+
+                            break;
+                        case "Compile" when element.Attribute("Include")?.Value is { } include
+                            && include.EndsWith(".cs", StringComparison.OrdinalIgnoreCase) && !include.Contains('*', StringComparison.Ordinal):
+                            var included = ThisFile(include, fileDirectory);
+                            if (!included.Contains('$', StringComparison.Ordinal))
+                            {
+                                linked.Add(System.IO.Path.GetFullPath(System.IO.Path.Combine(fileDirectory, included)));
+                            }
+
+                            break;
                         case "ProjectReference" when file == path && element.Attribute("Include")?.Value is { } reference && !reference.Contains('$', StringComparison.Ordinal):
                             references.Add(System.IO.Path.GetFullPath(System.IO.Path.Combine(directory, reference.Replace('\\', '/'))));
                             break;
@@ -530,8 +563,12 @@ public static partial class RealRepoReport
 
             var project = new Project(path, directory, name, references, kind, [.. usings.Distinct(StringComparer.Ordinal)], defines);
             project.FriendAssemblies.AddRange(friends.Distinct(StringComparer.Ordinal));
+            project.LinkedFiles.UnionWith(linked.Where(f => !f.StartsWith(directory + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal)));
             return project;
         }
+
+        private static string ThisFile(string value, string fileDirectory) =>
+            value.Replace("$(MSBuildThisFileDirectory)", fileDirectory + "/", StringComparison.OrdinalIgnoreCase).Replace('\\', '/');
 
         /// <summary>
         /// Whether MSBuild would take an element for a Release build of net8.0: its own and its groups' conditions, each a
