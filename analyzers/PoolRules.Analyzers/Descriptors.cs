@@ -66,6 +66,13 @@ public static class Descriptors
         Categories.Reliability,
         "A page belongs to the pool that allocated it: its DMA mapping, NUMA node and inflight accounting are that pool's, so it must be put back there.");
 
+    public static readonly DiagnosticDescriptor PP0105PooledFieldGivenBackTwice = Create(
+        "PP0105",
+        "Pooled field is given back by a method that can run twice",
+        "{0} gives back the pooled value of '{1}' but on some path neither clears the field nor sets a guard it checks first, so a second call gives it back again",
+        Categories.Reliability,
+        "Dispose, Dispose(bool), a finalizer, Reset and Clear may all run more than once on the same object. One that returns a pooled array, object or memory owner held in a field must clear the field (or set a guard it checks on entry) on every path; otherwise the next call gives the same value back again and two later renters share it.");
+
     private static DiagnosticDescriptor Create(string id, string title, string message, string category, string description) =>
         new(id, title, message, category, DiagnosticSeverity.Warning, isEnabledByDefault: true, description, HelpLink(id));
 

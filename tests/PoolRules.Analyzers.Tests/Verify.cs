@@ -61,5 +61,8 @@ public static class TestReferences
 
     public static readonly MetadataReference Runtime = MetadataReference.CreateFromFile(typeof(PoolRules.Runtime.PagePool).Assembly.Location);
 
-    public static MetadataReference[] All { get; } = [.. Net80.References.All, Runtime];
+    /// <summary>Microsoft.Extensions.ObjectPool, for the .NET pool rules' snippets (ObjectPool&lt;T&gt;).</summary>
+    public static readonly MetadataReference ObjectPool = MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.ObjectPool.ObjectPool<>).Assembly.Location);
+
+    public static MetadataReference[] All { get; } = [.. Net80.References.All, Runtime, ObjectPool];
 }
