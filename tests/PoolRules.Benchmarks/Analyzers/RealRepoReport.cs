@@ -174,9 +174,19 @@ public static partial class RealRepoReport
             }
 
             result.AnalyzerTime += run.ExecutionTime;
+            foreach (var (analyzer, time) in run.PerAnalyzer)
+            {
+                result.PerAnalyzer[analyzer] = result.PerAnalyzer.GetValueOrDefault(analyzer) + time;
+            }
+
             foreach (var diagnostic in run.Diagnostics.Where(d => reported.Contains(d.Id)).OrderBy(d => d.Location.SourceTree?.FilePath, StringComparer.Ordinal).ThenBy(d => d.Location.SourceSpan.Start))
             {
-                result.Findings.Add(Finding.Of(root, diagnostic));
+                // A file two projects compile (a linked file) is one finding.
+                var finding = Finding.Of(root, diagnostic);
+                if (!result.Findings.Contains(finding))
+                {
+                    result.Findings.Add(finding);
+                }
             }
 
             // Compiler errors only: an analyzer's or [Experimental]'s own error ids (NPG9001) do not stop anything binding.
@@ -361,6 +371,7 @@ public static partial class RealRepoReport
         Console.WriteLine($"  rentals seen: {Rentals(result)}");
         Console.WriteLine($"  findings: {string.Join(", ", reported.Select(id => $"{id} {result.Findings.Count(f => f.Id == id)}"))}");
         Console.WriteLine($"  AD0001: {result.AnalyzerExceptions}");
+        Console.WriteLine($"  analyzer time: {string.Join(", ", result.PerAnalyzer.OrderByDescending(p => p.Value).Take(6).Select(p => $"{p.Key} {p.Value.TotalMilliseconds:F0} ms"))}");
         foreach (var sample in result.ExceptionSamples)
         {
             Console.WriteLine("    " + sample);
@@ -423,6 +434,8 @@ public static partial class RealRepoReport
         public TimeSpan Elapsed { get; set; }
 
         public Dictionary<string, int> ErrorCodes { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, TimeSpan> PerAnalyzer { get; } = new(StringComparer.Ordinal);
 
         public Dictionary<string, int> Rentals { get; } = new(StringComparer.Ordinal);
 
