@@ -66,6 +66,34 @@ public static class Descriptors
         Categories.Reliability,
         "A page belongs to the pool that allocated it: its DMA mapping, NUMA node and inflight accounting are that pool's, so it must be put back there.");
 
+    public static readonly DiagnosticDescriptor PP0101RentalLeak = Create(
+        "PP0101",
+        "Pooled value is not given back or handed on",
+        "{0} {1} here is not given back or handed on {2}",
+        Categories.Reliability,
+        "A value taken from ArrayPool<T>.Rent, MemoryPool<T>.Rent or ObjectPool<T>.Get must go back (Return, or Dispose of the IMemoryOwner<T>) or be handed on (returned, stored, or passed to a [TakesOwnership] parameter) on every normal path; otherwise the pool allocates anew and the rental is garbage. Leaks only on exception paths are reported when .editorconfig sets dotnet_code_quality.PP0101.exception_paths = true.");
+
+    public static readonly DiagnosticDescriptor PP0102DoubleGiveBack = Create(
+        "PP0102",
+        "Pooled value is given back twice",
+        "{0} is given back here but on some path it was already given back at line {1}",
+        Categories.Reliability,
+        "A rental goes back to its pool exactly once. A second Return or Dispose puts the same array or object into the pool twice, so two later renters share it (a use after free, CWE-415/416).");
+
+    public static readonly DiagnosticDescriptor PP0103UseAfterGiveBack = Create(
+        "PP0103",
+        "Pooled value is used after it was given back",
+        "{0} {1} at line {2}",
+        Categories.Reliability,
+        "Once a rental is back in its pool another renter may already be writing it: reading or writing it, or a span, memory or segment taken from it, is a use after free (CWE-416). A view or a task that uses one must not outlive the using or try-finally that gives the rental back.");
+
+    public static readonly DiagnosticDescriptor PP0104WrongPool = Create(
+        "PP0104",
+        "Pooled value is given back to a different pool",
+        "{0} came from pool '{1}' but is given back to pool '{2}'",
+        Categories.Reliability,
+        "A rental belongs to the pool it came from: a private ArrayPool<T>.Create() pool and ArrayPool<T>.Shared (or two pool fields) keep separate buckets, and an array given to the other one leaves its own pool short and may be refused.");
+
     public static readonly DiagnosticDescriptor PP0105PooledFieldGivenBackTwice = Create(
         "PP0105",
         "Pooled field is given back by a method that can run twice",

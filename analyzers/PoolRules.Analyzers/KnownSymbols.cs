@@ -9,11 +9,14 @@ internal sealed class KnownSymbols
 {
     private static readonly ConditionalWeakTable<Compilation, KnownSymbols?> Cache = new();
 
-    private KnownSymbols(Compilation compilation, INamedTypeSymbol pagePool, INamedTypeSymbol page)
+    private KnownSymbols(Compilation compilation, INamedTypeSymbol? pagePool, INamedTypeSymbol? page, Flow.NetPools? netPools)
     {
         Compilation = compilation;
-        PagePool = pagePool;
-        Page = page;
+        // Null only in a compilation without the runtime, which For never hands out: the page rules see them set.
+        PagePool = pagePool!;
+        Page = page!;
+        HasPages = pagePool is not null && page is not null;
+        NetPools = netPools;
         TakesPageOwnership = compilation.GetTypeByMetadataName("PoolRules.Runtime.TakesPageOwnershipAttribute");
         NapiContext = compilation.GetTypeByMetadataName("PoolRules.Runtime.NapiContextAttribute");
         Interlocked = compilation.GetTypeByMetadataName("System.Threading.Interlocked");
@@ -28,6 +31,12 @@ internal sealed class KnownSymbols
     }
 
     public Compilation Compilation { get; }
+
+    /// <summary>The compilation references PoolRules.Runtime: the page rules PP0001-PP0008 run.</summary>
+    public bool HasPages { get; }
+
+    /// <summary>.NET's own pools this compilation can see (PP0101-PP0104); null when it sees none.</summary>
+    public Flow.NetPools? NetPools { get; }
 
     public INamedTypeSymbol PagePool { get; }
 
@@ -63,13 +72,17 @@ internal sealed class KnownSymbols
     /// <summary>Which trees of this compilation are generated code (see <see cref="GeneratedCode"/>), decided once per tree.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<SyntaxTree, bool> GeneratedTrees { get; } = new();
 
-    /// <summary>Null when the compilation does not reference PoolRules.Runtime: then no rule registers anything.</summary>
-    public static KnownSymbols? For(Compilation compilation) =>
+    /// <summary>Null when the compilation does not reference PoolRules.Runtime: then no page rule registers anything.</summary>
+    public static KnownSymbols? For(Compilation compilation) => ForAnyPool(compilation) is { HasPages: true } known ? known : null;
+
+    /// <summary>Null when the compilation sees neither PoolRules.Runtime nor any of .NET's pools: then no pool rule registers anything.</summary>
+    public static KnownSymbols? ForAnyPool(Compilation compilation) =>
         Cache.GetValue(compilation, static c =>
         {
             var pool = c.GetTypeByMetadataName("PoolRules.Runtime.PagePool");
             var page = c.GetTypeByMetadataName("PoolRules.Runtime.Page");
-            return pool is null || page is null ? null : new KnownSymbols(c, pool, page);
+            var netPools = PoolRules.Analyzers.Flow.NetPools.For(c);
+            return (pool is null || page is null) && netPools is null ? null : new KnownSymbols(c, pool, page, netPools);
         });
 
     public bool IsPage(ITypeSymbol? type) => type is not null && SymbolEqualityComparer.Default.Equals(type.OriginalDefinition, Page);
@@ -133,6 +146,51 @@ internal sealed class KnownSymbols
             or "Store" or "Publish" => true,
         _ => false,
     };
+
+    /// <summary>
+    /// A parameter that takes over the duty to give a value back: <c>[TakesPageOwnership]</c>, or any attribute class
+    /// named TakesOwnershipAttribute in any namespace (a project may declare its own; the runtime ships one).
+    /// </summary>
+    public bool TakesAnyOwnership(IParameterSymbol parameter)
+    {
+        if (TakesOwnership(parameter))
+        {
+            return true;
+        }
+
+        if (NetPools is null)
+        {
+            return false;
+        }
+
+        foreach (var attribute in parameter.GetAttributes())
+        {
+            if (attribute.AttributeClass is { Name: "TakesOwnershipAttribute" })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// A storing member of a generic collection, channel or completion source of the stored value's type: a rental (or
+    /// a view of one) given to it is handed on (PP0101), and escapes when the collection is kept in a field (PP0103).
+    /// </summary>
+    public bool StoresRentals(IMethodSymbol method, IOperation? instance, IOperation argument)
+    {
+        if (NetPools is null || method.MethodKind == MethodKind.DelegateInvoke || !IsStoringMember(method.Name))
+        {
+            return false;
+        }
+
+        // Only a collection of the value's own type keeps it: List<byte>.AddRange(rented) copies the bytes out.
+        var stored = (argument is Microsoft.CodeAnalysis.Operations.IConversionOperation conversion ? conversion.Operand : argument).Type;
+        var receiver = instance?.Type as INamedTypeSymbol ?? method.ContainingType;
+        return stored is not null && receiver is not null
+            && (receiver.TypeArguments.Contains(stored, SymbolEqualityComparer.Default) || method.ContainingType.TypeArguments.Contains(stored, SymbolEqualityComparer.Default));
+    }
 
     public bool TakesOwnership(IParameterSymbol parameter)
     {

@@ -16,6 +16,11 @@ public sealed class PP0001PageLeakAnalyzer : PageFlowAnalyzer
     {
         foreach (var leak in result.Leaks)
         {
+            if (leak.Kind != PoolKind.Page)
+            {
+                continue;
+            }
+
             context.ReportDiagnostic(Diagnostic.Create(
                 Descriptors.PP0001PageLeak,
                 leak.Allocation,

@@ -15,6 +15,11 @@ public sealed class PP0002DoublePutAnalyzer : PageFlowAnalyzer
     {
         foreach (var finding in result.DoublePuts)
         {
+            if (finding.Kind != PoolKind.Page)
+            {
+                continue;
+            }
+
             context.ReportDiagnostic(Diagnostic.Create(
                 Descriptors.PP0002DoublePut,
                 finding.Call,

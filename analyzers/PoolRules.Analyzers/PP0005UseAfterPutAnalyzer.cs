@@ -15,6 +15,11 @@ public sealed class PP0005UseAfterPutAnalyzer : PageFlowAnalyzer
     {
         foreach (var finding in result.UsesAfterPut)
         {
+            if (finding.Kind != PoolKind.Page)
+            {
+                continue;
+            }
+
             context.ReportDiagnostic(Diagnostic.Create(
                 Descriptors.PP0005UseAfterPut,
                 finding.Use,

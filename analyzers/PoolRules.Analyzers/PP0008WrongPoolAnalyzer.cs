@@ -15,6 +15,11 @@ public sealed class PP0008WrongPoolAnalyzer : PageFlowAnalyzer
     {
         foreach (var finding in result.WrongPools)
         {
+            if (finding.Kind != PoolKind.Page)
+            {
+                continue;
+            }
+
             context.ReportDiagnostic(Diagnostic.Create(
                 Descriptors.PP0008WrongPool,
                 finding.Call,

@@ -20,8 +20,9 @@ public abstract class PageFlowAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.Analyze | GeneratedCodeAnalysisFlags.ReportDiagnostics);
         context.RegisterCompilationStartAction(start =>
         {
-            var known = KnownSymbols.For(start.Compilation);
-            if (known is null)
+            // The page rules need the runtime; the .NET pool rules need one of .NET's pools: each is free elsewhere.
+            var known = KnownSymbols.ForAnyPool(start.Compilation);
+            if (known is null || (ForNetPools ? known.NetPools is null : !known.HasPages))
             {
                 return;
             }
@@ -51,6 +52,9 @@ public abstract class PageFlowAnalyzer : DiagnosticAnalyzer
             });
         });
     }
+
+    /// <summary>A rule about .NET's pools (PP0101-PP0104) rather than about pages.</summary>
+    private protected virtual bool ForNetPools => false;
 
     internal abstract void Report(OperationBlockAnalysisContext context, PageFlowResult result);
 

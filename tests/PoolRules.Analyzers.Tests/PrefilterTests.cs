@@ -19,8 +19,11 @@ public sealed class PrefilterTests
     [InlineData("page.Put();")]
     [InlineData("var p = Interlocked.Exchange(ref slot, null);")]
     [InlineData("ring[i] = null;")]
+    [InlineData("var a = ArrayPool<byte>.Shared.Rent(16);")]
+    [InlineData("pool.Return(array);")]
+    [InlineData("var sb = builders.Get();")]
     public void Body_that_may_touch_pages_is_analysed(string statement) =>
-        Assert.True(PageFlowCache.MayInvolvePages(Body(statement)));
+        Assert.True(PageFlowCache.MayInvolvePages(Body(statement), WithRuntime));
 
     [Theory]
     [InlineData("var n = pool.Inflight;")]
@@ -28,7 +31,24 @@ public sealed class PrefilterTests
     [InlineData("var x = list.Count; list.Add(3);")]
     [InlineData("count = 0;")]
     public void Body_without_page_calls_is_skipped_before_any_graph_is_built(string statement) =>
-        Assert.False(PageFlowCache.MayInvolvePages(Body(statement)));
+        Assert.False(PageFlowCache.MayInvolvePages(Body(statement), WithRuntime));
+
+    [Theory]
+    [InlineData("pool.PutFullPage(page, false);")]
+    [InlineData("page.Put();")]
+    [InlineData("ring[i] = null;")]
+    [InlineData("var sb = builders.Get();")]
+    public void Page_names_and_Get_count_only_where_the_compilation_has_their_pools(string statement) =>
+        Assert.False(PageFlowCache.MayInvolvePages(Body(statement), WithoutRuntime));
+
+    [Fact]
+    public void Compilation_without_any_pool_gets_no_symbols_at_all() =>
+        Assert.Null(KnownSymbols.ForAnyPool(CSharpCompilation.Create("NoPools")));
+
+    private static KnownSymbols WithRuntime { get; } = KnownSymbols.ForAnyPool(CSharpCompilation.Create("Prefilter", references: TestReferences.All))!;
+
+    // net8.0 alone: ArrayPool and MemoryPool, neither the runtime nor ObjectPool.
+    private static KnownSymbols WithoutRuntime { get; } = KnownSymbols.ForAnyPool(CSharpCompilation.Create("PrefilterNet", references: Basic.Reference.Assemblies.Net80.References.All))!;
 
     private static BlockSyntax Body(string statement) =>
         CSharpSyntaxTree.ParseText("class C { void M() { " + statement + " } }")

@@ -28,10 +28,18 @@ public static class Verify<TAnalyzer>
 
     public static DiagnosticResult Diagnostic(string id) => new(id, DiagnosticSeverity.Warning);
 
-    public static async Task AnalyzerAsync(string source, params DiagnosticResult[] expected)
+    public static Task AnalyzerAsync(string source, params DiagnosticResult[] expected) => AnalyzerAsync(source, null, expected);
+
+    /// <summary>As <see cref="AnalyzerAsync(string, DiagnosticResult[])"/>, with these lines in the project's .editorconfig (for every file).</summary>
+    public static async Task AnalyzerAsync(string source, string? editorConfig, params DiagnosticResult[] expected)
     {
         EngineFaults.Install();
         var test = new Test { TestCode = Usings + source };
+        if (editorConfig is not null)
+        {
+            test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", "root = true\n\n[*]\n" + editorConfig + "\n"));
+        }
+
         test.ExpectedDiagnostics.AddRange(expected);
         try
         {
@@ -61,7 +69,7 @@ public static class TestReferences
 
     public static readonly MetadataReference Runtime = MetadataReference.CreateFromFile(typeof(PoolRules.Runtime.PagePool).Assembly.Location);
 
-    /// <summary>Microsoft.Extensions.ObjectPool, for the .NET pool rules' snippets (ObjectPool&lt;T&gt;).</summary>
+    /// <summary>Microsoft.Extensions.ObjectPool, for the .NET pool rules (PP0101-PP0105).</summary>
     public static readonly MetadataReference ObjectPool = MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.ObjectPool.ObjectPool<>).Assembly.Location);
 
     public static MetadataReference[] All { get; } = [.. Net80.References.All, Runtime, ObjectPool];

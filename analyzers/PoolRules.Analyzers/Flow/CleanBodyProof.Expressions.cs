@@ -81,7 +81,14 @@ internal sealed partial class CleanBodyProof
         }
     }
 
-    private bool DeclaresPage(IOperation? pattern) => Declared(pattern, local => _known.IsPage(local.Type));
+    /// <summary>
+    /// A variable the proof follows: a page, and where the body may rent, an array or an IMemoryOwner (the types a
+    /// rental itself has; a view or a pooled object in a variable of its own is an alias the proof gives up on).
+    /// </summary>
+    private bool Tracks(ITypeSymbol? type) =>
+        _known.IsPage(type) || (_rentals && (type is IArrayTypeSymbol || _known.NetPools!.IsMemoryOwner(type)));
+
+    private bool DeclaresPage(IOperation? pattern) => Declared(pattern, local => Tracks(local.Type));
 
     private static bool DeclaresAny(IOperation? pattern) => Declared(pattern, static _ => true);
 
@@ -156,7 +163,7 @@ internal sealed partial class CleanBodyProof
         switch (operation)
         {
             case ILocalReferenceOperation local:
-                return _known.IsPage(local.Local.Type) ? new Value(Variable(local.Local)) : Value.None;
+                return Tracks(local.Local.Type) ? new Value(Variable(local.Local)) : Value.None;
             case IParameterReferenceOperation parameter:
                 return _known.IsPage(parameter.Parameter.Type) && IdOf(parameter.Parameter) is var parameterId and >= 0
                     ? new Value(parameterId)
@@ -172,7 +179,14 @@ internal sealed partial class CleanBodyProof
             case IInvocationOperation invocation:
                 return Invoke(invocation);
             case IObjectCreationOperation creation:
-                PassArguments(creation.Constructor, creation.Arguments, EvalArguments(creation.Arguments), null);
+                var creationArgs = EvalArguments(creation.Arguments);
+                if (PoolContracts.Of(creation, _known).Effect == PoolEffect.View && Array.Exists(creationArgs, static a => a.Id >= 0))
+                {
+                    // A view of a tracked rental: an alias the proof leaves to the engine.
+                    return Fail();
+                }
+
+                PassArguments(creation.Constructor, creation.Arguments, creationArgs, null);
                 _ = Eval(creation.Initializer);
                 return Value.None;
             case IIsPatternOperation or IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd or BinaryOperatorKind.ConditionalOr }:
@@ -187,6 +201,11 @@ internal sealed partial class CleanBodyProof
                 UseInstance(field.Instance);
                 return Read(field);
             case IPropertyReferenceOperation property:
+                if (PoolContracts.Of(property, _known).Effect == PoolEffect.View && Eval(property.Instance).Id >= 0)
+                {
+                    return Fail();
+                }
+
                 UseInstance(property.Instance);
                 foreach (var argument in property.Arguments)
                 {
@@ -195,7 +214,7 @@ internal sealed partial class CleanBodyProof
 
                 return Read(property);
             case IArrayElementReferenceOperation element:
-                _ = Eval(element.ArrayReference);
+                UseInstance(element.ArrayReference);
                 foreach (var index in element.Indices)
                 {
                     _ = Eval(index);
@@ -324,7 +343,7 @@ internal sealed partial class CleanBodyProof
     /// <summary>`a?.b`: b runs only when a is not null, with a known not null there.</summary>
     private Value ConditionalAccess(IConditionalAccessOperation access)
     {
-        if (_known.IsPage(access.Type))
+        if (Tracks(access.Type))
         {
             return Fail();
         }
@@ -346,7 +365,7 @@ internal sealed partial class CleanBodyProof
 
     private Value Branches(IConditionalOperation conditional)
     {
-        if (_known.IsPage(conditional.Type))
+        if (Tracks(conditional.Type))
         {
             return Fail();
         }
@@ -363,7 +382,7 @@ internal sealed partial class CleanBodyProof
 
     private Value Coalesce(ICoalesceOperation coalesce)
     {
-        if (_known.IsPage(coalesce.Type) || _known.IsPage(coalesce.Value.Type))
+        if (Tracks(coalesce.Type) || Tracks(coalesce.Value.Type))
         {
             return Fail();
         }
@@ -377,7 +396,7 @@ internal sealed partial class CleanBodyProof
 
     private Value SwitchExpression(ISwitchExpressionOperation switchExpression)
     {
-        if (_known.IsPage(switchExpression.Type) || Eval(switchExpression.Value).Id >= 0)
+        if (Tracks(switchExpression.Type) || Eval(switchExpression.Value).Id >= 0)
         {
             return Fail();
         }
@@ -437,7 +456,7 @@ internal sealed partial class CleanBodyProof
         switch (target)
         {
             case ILocalReferenceOperation { Local.IsRef: false } local:
-                if (_known.IsPage(local.Local.Type))
+                if (Tracks(local.Local.Type))
                 {
                     // `(page = pool.AllocPages()) is null` tests the variable.
                     return AssignLocal(local.Local, value);
@@ -445,7 +464,7 @@ internal sealed partial class CleanBodyProof
 
                 break;
             case IParameterReferenceOperation { Parameter.RefKind: RefKind.None } parameter:
-                if (_known.IsPage(parameter.Parameter.Type))
+                if (Tracks(parameter.Parameter.Type))
                 {
                     return AssignLocal(parameter.Parameter, value);
                 }
@@ -488,7 +507,7 @@ internal sealed partial class CleanBodyProof
 
                 break;
             case IArrayElementReferenceOperation element:
-                _ = Eval(element.ArrayReference);
+                UseInstance(element.ArrayReference);
                 foreach (var index in element.Indices)
                 {
                     _ = Eval(index);
@@ -527,47 +546,58 @@ internal sealed partial class CleanBodyProof
         var instance = Eval(invocation.Instance);
         var args = EvalArguments(invocation.Arguments);
 
-        if (invocation.Instance is not null && _known.IsPagePool(method.ContainingType))
+        var contract = PoolContracts.Of(invocation, _known);
+        var target = contract.ValueArgument >= 0 ? args[contract.ValueArgument] : instance;
+        switch (contract.Effect)
         {
-            switch (method.Name)
-            {
-                case "AllocPages" or "DevAllocPages" or "AllocFrag" or "DevAlloc":
-                    ClearOutArguments(invocation.Arguments);
-                    return NewTemp(invocation, Mask.Owned | Mask.Null, invocation.Instance, null);
-                case "PutPage" or "PutFullPage" or "RecycleDirect":
-                    Release(PageArgument(invocation.Arguments, args), Mask.Gone, invocation.Instance, dropped: false);
-                    return Value.None;
-                case "ReleasePage":
-                    Release(PageArgument(invocation.Arguments, args), Mask.Released, invocation.Instance, dropped: false);
-                    return Value.None;
-            }
+            case PoolEffect.Take:
+                ClearOutArguments(invocation.Arguments);
+                // A page allocation may fail (null); Rent and Get never hand out null.
+                return NewTemp(invocation, contract.IsNetPool ? Mask.Owned : Mask.Owned | Mask.Null, contract.Pool, null);
+            case PoolEffect.GiveBack or PoolEffect.Release:
+                if (contract.IsNetPool && target.Id >= 0 && Has(_state.Get(target.Id), Mask.HandedOn))
+                {
+                    // Given back after it was returned or stored: the engine may report the escape (PP0103).
+                    return Fail();
+                }
 
-            UseArguments(args);
-            return Value.None;
-        }
+                Release(contract.ValueArgument >= 0 || contract.IsNetPool ? target : Value.None, contract.Effect == PoolEffect.Release ? Mask.Released : Mask.Gone, contract.Pool, dropped: false);
+                if (contract.IsNetPool)
+                {
+                    UseOtherArguments(args, contract.ValueArgument);
+                }
 
-        if (invocation.Instance is not null && _known.IsPage(method.ContainingType))
-        {
-            if (method.Name == "Put" && method.Parameters.Length == 0)
-            {
+                return Value.None;
+            case PoolEffect.Drop:
                 Release(instance, Mask.Gone, null, dropped: true);
-            }
-            else if (method.Name == "Get" && method.Parameters.Length == 0)
-            {
+                UseArguments(args);
+                return Value.None;
+            case PoolEffect.Share or PoolEffect.SlotExchange:
                 return Fail();
-            }
-            else
-            {
-                Use(instance);
-            }
+            case PoolEffect.Use:
+                if (contract.Pool is null)
+                {
+                    Use(instance);
+                }
 
-            UseArguments(args);
-            return Value.None;
-        }
+                UseArguments(args);
+                return Value.None;
+            case PoolEffect.View or PoolEffect.Pending:
+                // A view or a task carries the rental on under another type: an alias the proof leaves to the engine.
+                foreach (var value in args)
+                {
+                    if (value.Id >= 0)
+                    {
+                        return Fail();
+                    }
+                }
 
-        if (method.Name == "Exchange" && _known.IsPage(method.ReturnType))
-        {
-            return Fail();
+                if (instance.Id >= 0)
+                {
+                    return Fail();
+                }
+
+                break;
         }
 
         Use(instance);
@@ -658,6 +688,17 @@ internal sealed partial class CleanBodyProof
     private static Value PageArgument(ImmutableArray<IArgumentOperation> arguments, Value[] values) =>
         PageFlowRun.PageArgumentIndex(arguments) is var index and >= 0 ? values[index] : Value.None;
 
+    private void UseOtherArguments(Value[] values, int except)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (i != except)
+            {
+                Use(values[i]);
+            }
+        }
+    }
+
     private void UseArguments(Value[] values)
     {
         foreach (var value in values)
@@ -674,10 +715,10 @@ internal sealed partial class CleanBodyProof
             {
                 switch (argument.Value)
                 {
-                    case ILocalReferenceOperation local when _known.IsPage(local.Local.Type):
+                    case ILocalReferenceOperation local when Tracks(local.Local.Type):
                         AssignLocal(local.Local, Value.None);
                         break;
-                    case IParameterReferenceOperation parameter when _known.IsPage(parameter.Parameter.Type):
+                    case IParameterReferenceOperation parameter when Tracks(parameter.Parameter.Type):
                         AssignLocal(parameter.Parameter, Value.None);
                         break;
                 }
@@ -695,8 +736,10 @@ internal sealed partial class CleanBodyProof
                 continue;
             }
 
-            if (parameter.RefKind == RefKind.Ref || _known.TakesOwnership(parameter) || _known.StoresPages(method, instance))
+            if (parameter.RefKind == RefKind.Ref || _known.TakesOwnership(parameter) || _known.StoresPages(method, instance)
+                || (_rentals && (_known.TakesAnyOwnership(parameter) || _known.StoresRentals(method, instance, arguments[i].Value))))
             {
+                // For a rental the engine hands on only rentals; this may hand on a page more often, which only makes the proof give up more.
                 Use(value);
                 HandOn(value);
                 continue;

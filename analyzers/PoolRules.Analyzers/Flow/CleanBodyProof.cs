@@ -46,6 +46,9 @@ internal sealed partial class CleanBodyProof
     private int _tryCatchDepth;
     private bool _failed;
 
+    // The body may take from one of .NET's pools: rental-typed variables are followed as page variables are.
+    private bool _rentals;
+
     private CleanBodyProof(KnownSymbols known)
     {
         _known = known;
@@ -72,6 +75,7 @@ internal sealed partial class CleanBodyProof
         try
         {
             proof.Reset(known);
+            proof._rentals = known.NetPools is not null && PageFlowCache.MayInvolveRentals(block.Syntax, known);
             return proof.Prove(block, owner);
         }
         finally
@@ -92,6 +96,7 @@ internal sealed partial class CleanBodyProof
         _visits = 0;
         _tryCatchDepth = 0;
         _failed = false;
+        _rentals = false;
     }
 
     private bool Prove(IOperation block, IMethodSymbol owner)
@@ -247,11 +252,11 @@ internal sealed partial class CleanBodyProof
         {
             var initializer = declarator.Initializer;
             var value = Eval(initializer?.Value);
-            if (declarator.Symbol.IsRef && _known.IsPage(declarator.Symbol.Type))
+            if (declarator.Symbol.IsRef && Tracks(declarator.Symbol.Type))
             {
                 Fail();
             }
-            else if (_known.IsPage(declarator.Symbol.Type))
+            else if (Tracks(declarator.Symbol.Type))
             {
                 AssignLocal(declarator.Symbol, value);
             }

@@ -168,9 +168,9 @@ internal sealed class PageFlowCache
     {
         try
         {
-            if (!MayInvolvePages(block.Syntax)
+            if (!MayInvolvePages(block.Syntax, _known)
                 && !(owner is not null && owner.Parameters.Any(_known.TakesOwnership))
-                && !CallsSourcePageMethod(block))
+                && !(_known.HasPages && CallsSourcePageMethod(block)))
             {
                 return PageFlowResult.Empty;
             }
@@ -211,28 +211,46 @@ internal sealed class PageFlowCache
     }
 
     /// <summary>
-    /// The cheap pre-filter: a body that neither allocates, puts, releases, drains a slot nor takes ownership of a
-    /// parameter cannot break a page rule, so no control flow graph is built for it.
+    /// The cheap pre-filter: a body that neither takes from a pool, gives back, drains a page slot nor takes ownership
+    /// of a parameter cannot break a pool rule, so no control flow graph is built for it. Which names count comes from
+    /// the pool contracts this compilation can see (none of the page names where it does not reference the runtime).
     /// </summary>
-    public static bool MayInvolvePages(SyntaxNode node)
+    public static bool MayInvolvePages(SyntaxNode node, KnownSymbols known)
     {
         foreach (var descendant in node.DescendantNodesAndSelf())
         {
             switch (descendant)
             {
                 case InvocationExpressionSyntax invocation:
-                    switch (InvokedName(invocation.Expression))
+                    if (InvokedName(invocation.Expression) is { } name && PoolContracts.MayTakeOrGiveBack(name, known))
                     {
-                        case "AllocPages" or "DevAllocPages" or "AllocFrag" or "DevAlloc" or "Exchange":
-                        case "PutPage" or "PutFullPage" or "RecycleDirect" or "ReleasePage" or "Put":
-                            return true;
+                        return true;
                     }
 
                     break;
-                case AssignmentExpressionSyntax { Right: LiteralExpressionSyntax literal } when literal.IsKind(SyntaxKind.NullLiteralExpression):
+                case AssignmentExpressionSyntax { Right: LiteralExpressionSyntax literal } when known.HasPages && literal.IsKind(SyntaxKind.NullLiteralExpression):
                     return true;
-                case AttributeSyntax attribute when attribute.Name.ToString().Contains("TakesPageOwnership"):
+                case AttributeSyntax attribute when known.HasPages && attribute.Name.ToString().Contains("TakesPageOwnership"):
                     return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether a body may take from or give back to one of .NET's pools (a call named Rent, Get or Return).</summary>
+    public static bool MayInvolveRentals(SyntaxNode node, KnownSymbols known)
+    {
+        if (known.NetPools is not { } pools)
+        {
+            return false;
+        }
+
+        foreach (var descendant in node.DescendantNodesAndSelf())
+        {
+            if (descendant is InvocationExpressionSyntax invocation && InvokedName(invocation.Expression) is { } name && pools.MayTakeOrGiveBack(name))
+            {
+                return true;
             }
         }
 
@@ -433,7 +451,7 @@ internal sealed class PageFlowCache
             // A primary constructor (or a record's positional one) keeps its parameters in the object.
             foreach (var parameter in method.Parameters)
             {
-                builder.Add(_known.IsPage(parameter.Type) ? ParameterSummary.Consumes : ParameterSummary.Borrows);
+                builder.Add(_known.IsPage(parameter.Type) || _known.NetPools?.MayHoldRental(parameter.Type) == true ? ParameterSummary.Consumes : ParameterSummary.Borrows);
             }
 
             return builder.MoveToImmutable();
@@ -442,13 +460,16 @@ internal sealed class PageFlowCache
         var graph = GraphOf(method, enclosingGraph);
         foreach (var parameter in method.Parameters)
         {
-            builder.Add(graph is not null && _known.IsPage(parameter.Type)
+            builder.Add(graph is not null && (_known.IsPage(parameter.Type) || MayHoldRental(parameter))
                 ? PageFlowRun.SummarizeParameter(_known, graph, method.Parameters, parameter)
                 : ParameterSummary.Borrows);
         }
 
         return builder.MoveToImmutable();
     }
+
+    /// <summary>A parameter that can hold a rental (a helper that returns its argument to the pool, or keeps it); asked only when a caller passes one.</summary>
+    private bool MayHoldRental(IParameterSymbol parameter) => _known.NetPools?.MayHoldRental(parameter.Type) == true;
 
     private ControlFlowGraph? GraphOf(IMethodSymbol method, ControlFlowGraph? enclosingGraph)
     {

@@ -40,13 +40,16 @@ internal sealed class LeakExit
 /// <summary>PP0001: an owned page reaches an exit, an overwrite or its next allocation.</summary>
 internal sealed class LeakFinding
 {
-    public LeakFinding(Location allocation, string page, string how, ImmutableArray<LeakExit> exits)
+    public LeakFinding(Location allocation, string page, string how, ImmutableArray<LeakExit> exits, PoolKind kind = PoolKind.Page)
     {
+        Kind = kind;
         Allocation = allocation;
         Page = page;
         How = how;
         Exits = exits;
     }
+
+    public PoolKind Kind { get; }
 
     /// <summary>"allocated", "taken" (out of a cleared slot) or "received" (a [TakesPageOwnership] parameter).</summary>
     public string How { get; }
@@ -62,14 +65,17 @@ internal sealed class LeakFinding
 /// <summary>PP0002: a put or release of a page that may already be put or released.</summary>
 internal sealed class DoublePutFinding
 {
-    public DoublePutFinding(Location call, string page, PageState now, PageState earlier, Location earlierLocation)
+    public DoublePutFinding(Location call, string page, PageState now, PageState earlier, Location earlierLocation, PoolKind kind = PoolKind.Page)
     {
+        Kind = kind;
         Call = call;
         Page = page;
         Now = now;
         Earlier = earlier;
         EarlierLocation = earlierLocation;
     }
+
+    public PoolKind Kind { get; }
 
     public Location Call { get; }
 
@@ -85,13 +91,23 @@ internal sealed class DoublePutFinding
 /// <summary>PP0005: a use of a page that on every path was put back or dropped.</summary>
 internal sealed class UseAfterPutFinding
 {
-    public UseAfterPutFinding(Location use, string page, PageState earlier, Location earlierLocation)
+    public UseAfterPutFinding(Location use, string page, PageState earlier, Location earlierLocation, PoolKind kind = PoolKind.Page, bool escapes = false)
     {
+        Kind = kind;
+        Escapes = escapes;
         Use = use;
         Page = page;
         Earlier = earlier;
         EarlierLocation = earlierLocation;
     }
+
+    public PoolKind Kind { get; }
+
+    /// <summary>
+    /// A rental (or a view of it, or a task using one) is returned or stored at <see cref="Use"/>, where it outlives the
+    /// scope, and that scope's end gives the rental back at <see cref="EarlierLocation"/> (PP0103 only).
+    /// </summary>
+    public bool Escapes { get; }
 
     public Location Use { get; }
 
@@ -105,8 +121,9 @@ internal sealed class UseAfterPutFinding
 /// <summary>PP0008: a page put to another pool than the one that allocated it.</summary>
 internal sealed class WrongPoolFinding
 {
-    public WrongPoolFinding(Location call, string page, string fromPool, string toPool, Location allocation)
+    public WrongPoolFinding(Location call, string page, string fromPool, string toPool, Location allocation, PoolKind kind = PoolKind.Page)
     {
+        Kind = kind;
         Call = call;
         Page = page;
         FromPool = fromPool;
@@ -117,6 +134,8 @@ internal sealed class WrongPoolFinding
     public Location Call { get; }
 
     public string Page { get; }
+
+    public PoolKind Kind { get; }
 
     public string FromPool { get; }
 

@@ -54,6 +54,9 @@ internal sealed class PageFlowRun
     private readonly Dictionary<IOperation, DoublePutFinding> _doublePuts = new();
     private readonly Dictionary<SyntaxNode, UseAfterPutFinding> _uses = new();
     private readonly Dictionary<IOperation, WrongPoolFinding> _wrongPools = new();
+
+    /// <summary>Hand-ons by which a value outlives the method: returned, stored in a field, or added to a collection kept in one.</summary>
+    private readonly HashSet<IOperation> _escapes = new();
     private readonly List<(FlowState State, bool? Returns)> _summaryExits = new();
     private readonly List<(int Ordinal, bool Owned, bool? Returns)> _outExits = new();
     private bool _returnsOwned;
@@ -136,7 +139,7 @@ internal sealed class PageFlowRun
 
     /// <summary>Which lambdas and local functions <see cref="AnalyzeGraph"/> analyses on their own graph: those that may touch pages.</summary>
     internal static bool AnalysesFunction(KnownSymbols known, SyntaxNode syntax, IMethodSymbol function) =>
-        PageFlowCache.MayInvolvePages(syntax) || function.Parameters.Any(known.TakesOwnership);
+        PageFlowCache.MayInvolvePages(syntax, known) || function.Parameters.Any(known.TakesOwnership);
 
     /// <summary>
     /// Runs the graph with <paramref name="parameter"/> owned on entry and reports what every normal exit leaves of it.
@@ -306,8 +309,10 @@ internal sealed class PageFlowRun
         {
             var origin = _origins[pair.Key];
             var exits = pair.Value.OrderBy(e => e.Location.SourceSpan.Start).ToImmutableArray();
-            var how = origin.Parameter is not null ? "received" : origin.Operation is IInvocationOperation { TargetMethod.Name: not "Exchange" } ? "allocated" : "taken";
-            result.Leaks.Add(new LeakFinding(origin.Location, origin.DisplayName, how, exits));
+            var how = origin.Parameter is not null ? "received"
+                : origin.Kind != PoolKind.Page ? (origin.Kind == PoolKind.Object ? "taken" : "rented")
+                : origin.Operation is IInvocationOperation { TargetMethod.Name: not "Exchange" } ? "allocated" : "taken";
+            result.Leaks.Add(new LeakFinding(origin.Location, origin.DisplayName, how, exits, origin.Kind));
         }
 
         result.DoublePuts.AddRange(_doublePuts.Values.OrderBy(f => f.Call.SourceSpan.Start));
@@ -391,6 +396,7 @@ internal sealed class PageFlowRun
                     Use(refs, value);
                     _returnsOwned |= _reporting && refs.Any(r => r >= 0 && Owns(r));
                     HandOn(refs, value);
+                    _escapes.Add(value);
                 }
 
                 _exitReturns = value.ConstantValue is { HasValue: true, Value: bool returned } ? returned : null;
@@ -607,11 +613,11 @@ internal sealed class PageFlowRun
         var handedOut = NoRefs;
         foreach (var parameter in _parameters)
         {
-            if (parameter.RefKind == RefKind.Out && _known.IsPage(parameter.Type))
+            if (parameter.RefKind == RefKind.Out && (_known.IsPage(parameter.Type) || _known.NetPools is not null))
             {
                 var refs = state.Vars.TryGetValue(parameter, out var held) ? held : NoRefs;
                 handedOut = handedOut.Union(refs);
-                if (kind == LeakExitKind.Return)
+                if (kind == LeakExitKind.Return && _known.IsPage(parameter.Type))
                 {
                     var owned = refs.Any(r => r >= 0 && state.Facts(r).Any(f => f.State == PageState.Owned));
                     if (owned && _exitReturns is null && _exitValue is { } value && TryNullTest(value, out _, out var operand, out var whenTrue, out _)
@@ -687,7 +693,15 @@ internal sealed class PageFlowRun
             case IInvocationOperation invocation:
                 return Invoke(invocation);
             case IObjectCreationOperation creation:
-                PassArguments(creation.Constructor, creation.Arguments, EvalArguments(creation.Arguments), null, creation);
+                var creationArgs = EvalArguments(creation.Arguments);
+                if (PoolContracts.Of(creation, _known) is { Effect: PoolEffect.View } view && view.ValueArgument >= 0)
+                {
+                    // new ArraySegment<byte>(rented, 0, n): the view lives as long as the rental does.
+                    UseArguments(creation.Arguments, creationArgs);
+                    return creationArgs[view.ValueArgument];
+                }
+
+                PassArguments(creation.Constructor, creation.Arguments, creationArgs, null, creation);
                 Eval(creation.Initializer);
                 return NoRefs;
             case IIsNullOperation isNull:
@@ -743,6 +757,14 @@ internal sealed class PageFlowRun
 
                 return Read(field);
             case IPropertyReferenceOperation property:
+                if (PoolContracts.Of(property, _known).Effect == PoolEffect.View)
+                {
+                    // owner.Memory, memory.Span: the same rental seen through another type.
+                    var viewed = Eval(property.Instance);
+                    Use(viewed, property.Instance);
+                    return viewed;
+                }
+
                 UseInstance(property.Instance);
                 foreach (var argument in property.Arguments)
                 {
@@ -751,7 +773,7 @@ internal sealed class PageFlowRun
 
                 return Read(property);
             case IArrayElementReferenceOperation element:
-                Eval(element.ArrayReference);
+                UseInstance(element.ArrayReference);
                 foreach (var index in element.Indices)
                 {
                     Eval(index);
@@ -870,12 +892,13 @@ internal sealed class PageFlowRun
         return SmallSet.Ref(id);
     }
 
-    private SmallSet<int> Produce(IOperation producer, PageState state, IOperation? pool)
+    private SmallSet<int> Produce(IOperation producer, PageState state, IOperation? pool, PoolKind kind = PoolKind.Page)
     {
         var id = OperationOrigin(producer);
+        _origins[id].Kind = kind;
         if (pool is not null)
         {
-            _origins[id].Pool ??= PoolKeys.Of(pool, _known);
+            _origins[id].Pool ??= kind == PoolKind.Page ? PoolKeys.Of(pool, _known) : PoolKeys.OfRentalPool(pool, _known);
         }
 
         NewInstance(id, producer, state);
@@ -891,7 +914,10 @@ internal sealed class PageFlowRun
             AddLeak(id, at.Syntax.GetLocation(), LeakExitKind.Reallocation);
         }
 
-        _state.Pages[id] = SmallSet.Create(new PageFact(state, at), new PageFact(PageState.Null, at));
+        // A page allocation may fail (null); Rent and Get never hand out null.
+        _state.Pages[id] = _origins[id].Kind == PoolKind.Page
+            ? SmallSet.Create(new PageFact(state, at), new PageFact(PageState.Null, at))
+            : SmallSet.Create(new PageFact(state, at));
     }
 
     private SmallSet<int> Assign(ISimpleAssignmentOperation assignment)
@@ -945,6 +971,11 @@ internal sealed class PageFlowRun
             case IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation:
                 Use(value, assignment.Value);
                 HandOn(value, assignment);
+                if (OfThisObject(target))
+                {
+                    _escapes.Add(assignment);
+                }
+
                 TakeFromSlot(SlotKey(target), value);
                 if (target is IFieldReferenceOperation field)
                 {
@@ -962,6 +993,15 @@ internal sealed class PageFlowRun
         return value;
     }
 
+    /// <summary>A field or property of this object or a static one (or a slot of an array kept there): it outlives the method.</summary>
+    private static bool OfThisObject(IOperation target) => target switch
+    {
+        IFieldReferenceOperation field => field.Instance is null or IInstanceReferenceOperation,
+        IPropertyReferenceOperation property => property.Instance is null or IInstanceReferenceOperation,
+        IArrayElementReferenceOperation element => OfThisObject(element.ArrayReference),
+        _ => false,
+    };
+
     private void EvalTargetParts(IOperation target)
     {
         switch (target)
@@ -978,7 +1018,7 @@ internal sealed class PageFlowRun
 
                 break;
             case IArrayElementReferenceOperation element:
-                Eval(element.ArrayReference);
+                UseInstance(element.ArrayReference);
                 foreach (var index in element.Indices)
                 {
                     Eval(index);
@@ -1341,52 +1381,48 @@ internal sealed class PageFlowRun
         var instance = Eval(invocation.Instance);
         var args = EvalArguments(invocation.Arguments);
 
-        if (invocation.Instance is not null && _known.IsPagePool(method.ContainingType))
+        var contract = PoolContracts.Of(invocation, _known);
+        var value = contract.ValueArgument >= 0 ? args[contract.ValueArgument] : instance;
+        switch (contract.Effect)
         {
-            switch (method.Name)
-            {
-                case "AllocPages" or "DevAllocPages" or "AllocFrag" or "DevAlloc":
-                    ClearOutArguments(invocation.Arguments);
-                    return Produce(invocation, PageState.Owned, invocation.Instance);
-                case "PutPage" or "PutFullPage" or "RecycleDirect":
-                    Release(PageArgument(invocation.Arguments, args), invocation, PageState.Put, invocation.Instance);
-                    return NoRefs;
-                case "ReleasePage":
-                    Release(PageArgument(invocation.Arguments, args), invocation, PageState.Released, invocation.Instance);
-                    return NoRefs;
-            }
+            case PoolEffect.Take:
+                ClearOutArguments(invocation.Arguments);
+                return Produce(invocation, PageState.Owned, contract.Pool, contract.Kind);
+            case PoolEffect.GiveBack or PoolEffect.Release:
+                Release(contract.ValueArgument >= 0 || contract.IsNetPool ? value : NoRefs, invocation, contract.Effect == PoolEffect.Release ? PageState.Released : PageState.Put, contract.Pool);
+                if (contract.IsNetPool)
+                {
+                    UseOtherArguments(invocation.Arguments, args, contract.ValueArgument);
+                }
 
-            UseArguments(invocation.Arguments, args);
-            return NoRefs;
-        }
-
-        if (invocation.Instance is not null && _known.IsPage(method.ContainingType))
-        {
-            if (method.Name == "Put" && method.Parameters.Length == 0)
-            {
+                return NoRefs;
+            case PoolEffect.Drop:
                 Release(instance, invocation, PageState.Dropped, null);
-            }
-            else if (method.Name == "Get" && method.Parameters.Length == 0)
-            {
+                UseArguments(invocation.Arguments, args);
+                return NoRefs;
+            case PoolEffect.Share:
                 Use(instance, invocation.Instance);
                 Share(instance, invocation);
-            }
-            else
-            {
-                Use(instance, invocation.Instance);
-            }
+                UseArguments(invocation.Arguments, args);
+                return NoRefs;
+            case PoolEffect.Use:
+                if (contract.Pool is null)
+                {
+                    Use(instance, invocation.Instance);
+                }
 
-            UseArguments(invocation.Arguments, args);
-            return NoRefs;
-        }
-
-        if (method.Name == "Exchange" && _known.IsPage(method.ReturnType)
-            && SymbolEqualityComparer.Default.Equals(method.ContainingType, _known.Interlocked) && invocation.Arguments.Length == 2)
-        {
-            // Interlocked.Exchange(ref slot, x): the old page is now ours, x lives in the slot. The call's result is
-            // that page; earlier reads of the slot (a null test first) were the same page and stay borrowed.
-            HandOn(args[1], invocation);
-            return Produce(invocation, PageState.Owned, null);
+                UseArguments(invocation.Arguments, args);
+                return NoRefs;
+            case PoolEffect.SlotExchange:
+                // Interlocked.Exchange(ref slot, x): the old page is now ours, x lives in the slot. The call's result is
+                // that page; earlier reads of the slot (a null test first) were the same page and stay borrowed.
+                HandOn(args[1], invocation);
+                return Produce(invocation, PageState.Owned, null);
+            case PoolEffect.View:
+                // rented.AsSpan(0, n), span.Slice(1): the view lives as long as the rental does.
+                Use(value, contract.ValueArgument >= 0 ? invocation.Arguments[contract.ValueArgument].Value : invocation.Instance);
+                UseOtherArguments(invocation.Arguments, args, contract.ValueArgument);
+                return value;
         }
 
         if (HasPages(instance))
@@ -1413,12 +1449,48 @@ internal sealed class PageFlowRun
             return _known.Flow.ReturnsOwnedPage(method, _graph) ? Produce(invocation, PageState.Owned, null) : NoRefs;
         }
 
+        if (contract.Effect == PoolEffect.Pending)
+        {
+            return PendingOn(args);
+        }
+
         if (!_known.IsPage(method.ReturnType))
         {
             return NoRefs;
         }
 
         return Produce(invocation, _known.Flow.ReturnsOwnedPage(method, _graph) ? PageState.Owned : PageState.Borrowed, null);
+    }
+
+    /// <summary>A task a call returns may still use the rentals (or their views) it was given: the task carries them (pages stay out of it).</summary>
+    private SmallSet<int> PendingOn(SmallSet<int>[] args)
+    {
+        var carried = NoRefs;
+        foreach (var refs in args)
+        {
+            foreach (var id in refs)
+            {
+                if (id >= 0 && _origins[id].Kind != PoolKind.Page)
+                {
+                    carried = carried.Union(SmallSet.Ref(id));
+                }
+            }
+        }
+
+        return carried;
+    }
+
+    private bool AnyRental(SmallSet<int> refs)
+    {
+        foreach (var id in refs)
+        {
+            if (id >= 0 && _origins[id].Kind != PoolKind.Page)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -1492,6 +1564,17 @@ internal sealed class PageFlowRun
         return -1;
     }
 
+    private void UseOtherArguments(ImmutableArray<IArgumentOperation> arguments, SmallSet<int>[] refs, int except)
+    {
+        for (var i = 0; i < arguments.Length; i++)
+        {
+            if (i != except)
+            {
+                Use(refs[i], arguments[i].Value);
+            }
+        }
+    }
+
     private void UseArguments(ImmutableArray<IArgumentOperation> arguments, SmallSet<int>[] refs)
     {
         for (var i = 0; i < arguments.Length; i++)
@@ -1533,6 +1616,19 @@ internal sealed class PageFlowRun
             {
                 Use(refs[i], argument.Value);
                 HandOn(refs[i], at);
+                continue;
+            }
+
+            if (AnyRental(refs[i]) && (_known.TakesAnyOwnership(parameter) || _known.StoresRentals(method, instance, argument.Value)))
+            {
+                // [TakesOwnership], or a collection of rentals (or views) that keeps what it is given.
+                Use(refs[i], argument.Value);
+                HandOn(refs[i], at);
+                if (instance is not null && OfThisObject(instance) && !_known.TakesAnyOwnership(parameter))
+                {
+                    _escapes.Add(at);
+                }
+
                 continue;
             }
 
@@ -1602,10 +1698,16 @@ internal sealed class PageFlowRun
 
             if (Reporting)
             {
+                var kind = _origins[id].Kind;
                 var earlier = Earliest(facts.Where(f => f.IsGone || (f.State == PageState.Released && now != PageState.Dropped)));
                 if (earlier is { } fact && !_doublePuts.ContainsKey(at))
                 {
-                    _doublePuts[at] = new DoublePutFinding(at.Syntax.GetLocation(), _origins[id].DisplayName, now, fact.State, FactLocation(fact, id));
+                    _doublePuts[at] = new DoublePutFinding(at.Syntax.GetLocation(), _origins[id].DisplayName, now, fact.State, FactLocation(fact, id), kind);
+                }
+
+                if (kind != PoolKind.Page)
+                {
+                    Escaped(id, facts, at);
                 }
 
                 if (pool is not null && now != PageState.Dropped && facts.Any(f => f.State == PageState.Owned))
@@ -1621,12 +1723,28 @@ internal sealed class PageFlowRun
     private void CheckPool(int id, IOperation at, IOperation pool)
     {
         var origin = _origins[id];
-        if (origin.Pool is not { } from || PoolKeys.Of(pool, _known) is not { } to || from.Key == to.Key || _wrongPools.ContainsKey(at))
+        var named = origin.Kind == PoolKind.Page ? PoolKeys.Of(pool, _known) : PoolKeys.OfRentalPool(pool, _known);
+        if (origin.Pool is not { } from || named is not { } to || from.Key == to.Key || _wrongPools.ContainsKey(at))
         {
             return;
         }
 
-        _wrongPools[at] = new WrongPoolFinding(at.Syntax.GetLocation(), origin.DisplayName, from.Display, to.Display, origin.Location);
+        _wrongPools[at] = new WrongPoolFinding(at.Syntax.GetLocation(), origin.DisplayName, from.Display, to.Display, origin.Location, origin.Kind);
+    }
+
+    /// <summary>
+    /// A rental given back after it (or a view of it, or a task using one) was returned or stored where it outlives the
+    /// method: whoever holds it uses the array after the pool handed it to someone else (PP0103, at the escape).
+    /// </summary>
+    private void Escaped(int id, SmallSet<PageFact> facts, IOperation giveBack)
+    {
+        foreach (var fact in facts)
+        {
+            if (fact.State == PageState.HandedOn && fact.At is { } escape && _escapes.Contains(escape) && !_uses.ContainsKey(escape.Syntax))
+            {
+                _uses[escape.Syntax] = new UseAfterPutFinding(escape.Syntax.GetLocation(), _origins[id].DisplayName, PageState.Put, giveBack.Syntax.GetLocation(), _origins[id].Kind, escapes: true);
+            }
+        }
     }
 
     private void Use(SmallSet<int> refs, IOperation? use)
@@ -1666,7 +1784,7 @@ internal sealed class PageFlowRun
         }
 
         var first = gone.OrderBy(g => g.Fact.At?.Syntax.SpanStart ?? 0).First();
-        _uses[use.Syntax] = new UseAfterPutFinding(use.Syntax.GetLocation(), _origins[first.Origin].DisplayName, first.Fact.State, FactLocation(first.Fact, first.Origin));
+        _uses[use.Syntax] = new UseAfterPutFinding(use.Syntax.GetLocation(), _origins[first.Origin].DisplayName, first.Fact.State, FactLocation(first.Fact, first.Origin), _origins[first.Origin].Kind);
     }
 
     private static PageFact? Earliest(SmallSet<PageFact> facts)

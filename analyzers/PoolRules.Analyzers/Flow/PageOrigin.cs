@@ -36,6 +36,9 @@ internal sealed class PageOrigin
     /// </summary>
     public System.Collections.Immutable.ImmutableArray<ISymbol> SlotSymbols { get; set; }
 
+    /// <summary>Which pool's contract made this value: a page, or a rental from one of .NET's pools.</summary>
+    public PoolKind Kind { get; set; }
+
     /// <summary>For an allocation: the pool it came from, when that is a known local, parameter, field or property.</summary>
     public PoolKey? Pool { get; set; }
 

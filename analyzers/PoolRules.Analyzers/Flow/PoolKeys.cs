@@ -51,6 +51,54 @@ internal static class PoolKeys
         }
     }
 
+    /// <summary>
+    /// A .NET pool, named only where this code says which pool it is: a field, a property (<c>ArrayPool&lt;T&gt;.Shared</c>,
+    /// one that returns a field), or a local initialised from one of those or from a new pool (<c>ArrayPool&lt;T&gt;.Create()</c>).
+    /// A parameter, or a local picked at run time (<c>pool ?? ArrayPool&lt;T&gt;.Shared</c>), may be any pool: null, and PP0104 compares nothing.
+    /// </summary>
+    public static PoolKey? OfRentalPool(IOperation? receiver, KnownSymbols known) => OfRentalPool(receiver, known, 0);
+
+    private static PoolKey? OfRentalPool(IOperation? receiver, KnownSymbols known, int depth)
+    {
+        switch (receiver)
+        {
+            case IConversionOperation conversion:
+                return OfRentalPool(conversion.Operand, known, depth);
+            case IFieldReferenceOperation or IPropertyReferenceOperation:
+                return Of(receiver, known, depth);
+            case ILocalReferenceOperation local:
+                var initializer = (local.Local.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax() as VariableDeclaratorSyntax)?.Initializer?.Value;
+                if (initializer is null || depth >= MaxAliasDepth || !known.Compilation.ContainsSyntaxTree(initializer.SyntaxTree))
+                {
+                    return null;
+                }
+
+#pragma warning disable RS1030 // Only the local's own initializer is bound, once per PP0104 check.
+                var model = receiver.SemanticModel ?? known.Compilation.GetSemanticModel(initializer.SyntaxTree);
+#pragma warning restore RS1030
+                if (model.SyntaxTree != initializer.SyntaxTree)
+                {
+                    return null;
+                }
+
+                var value = model.GetOperation(initializer);
+                while (value is IConversionOperation converted)
+                {
+                    value = converted.Operand;
+                }
+
+                if (value is IObjectCreationOperation or IInvocationOperation { TargetMethod: { Name: "Create", IsStatic: true } })
+                {
+                    // A pool made here is its own pool, whatever else the method names.
+                    return new PoolKey("L:" + local.Local.Name + "@" + initializer.SpanStart, local.Local.Name);
+                }
+
+                return OfRentalPool(value, known, depth + 1) is { } aliased ? new PoolKey(aliased.Key, local.Local.Name) : null;
+            default:
+                return null;
+        }
+    }
+
     private static string InstanceKey(IOperation? instance) => instance switch
     {
         null or IInstanceReferenceOperation => "this",

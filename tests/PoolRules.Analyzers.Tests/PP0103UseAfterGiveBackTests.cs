@@ -1,0 +1,201 @@
+using System.Threading.Tasks;
+using Xunit;
+using V = PoolRules.Analyzers.Tests.Verify<PoolRules.Analyzers.PP0103UseAfterGiveBackAnalyzer>;
+
+namespace PoolRules.Analyzers.Tests;
+
+public sealed class PP0103UseAfterGiveBackTests
+{
+    [Fact]
+    public Task Array_read_after_return_is_reported_with_the_return() => V.AnalyzerAsync("""
+        using System.Buffers;
+
+        class Codec
+        {
+            int Read(int n)
+            {
+                var buffer = ArrayPool<byte>.Shared.Rent(n);
+                {|#1:ArrayPool<byte>.Shared.Return(buffer)|};
+                return {|#0:buffer|}[0];
+            }
+        }
+        """,
+        V.Diagnostic("PP0103").WithLocation(0).WithLocation(1).WithArguments("Rental 'buffer'", "is used here after it was given back to its pool", "12"));
+
+    [Fact]
+    public Task Span_of_the_rental_used_after_return_is_reported() => V.AnalyzerAsync("""
+        using System.Buffers;
+
+        class Codec
+        {
+            void Fill(int n)
+            {
+                var buffer = ArrayPool<byte>.Shared.Rent(n);
+                var span = buffer.AsSpan(0, n);
+                ArrayPool<byte>.Shared.Return(buffer);
+                {|PP0103:span|}.Fill(0);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Span_of_an_owner_used_after_the_using_block_ends_is_reported() => V.AnalyzerAsync("""
+        using System;
+        using System.Buffers;
+
+        class Decoder
+        {
+            int Decode(int n)
+            {
+                Span<int> values;
+                using (var owner = MemoryPool<int>.Shared.Rent(n))
+                {
+                    values = owner.Memory.Span;
+                }
+
+                return {|PP0103:values|}[0];
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Pooled_object_used_after_return_is_reported() => V.AnalyzerAsync("""
+        using System.Text;
+        using Microsoft.Extensions.ObjectPool;
+
+        class Names
+        {
+            string Join(ObjectPool<StringBuilder> pool)
+            {
+                var sb = pool.Get();
+                sb.Append('x');
+                pool.Return(sb);
+                return {|PP0103:sb|}.ToString();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Task_returned_from_a_try_whose_finally_returns_the_buffer_escapes() => V.AnalyzerAsync("""
+        using System.Buffers;
+        using System.IO;
+
+        class Writer
+        {
+            private readonly Stream _stream = Stream.Null;
+
+            Task Write(int length, CancellationToken token)
+            {
+                var buffer = ArrayPool<byte>.Shared.Rent(length);
+                try
+                {
+                    return {|#0:_stream.WriteAsync(buffer, 0, length, token)|};
+                }
+                finally
+                {
+                    {|#1:ArrayPool<byte>.Shared.Return(buffer)|};
+                }
+            }
+        }
+        """,
+        V.Diagnostic("PP0103").WithLocation(0).WithLocation(1).WithArguments("Rental 'buffer'", "escapes here, but the scope it escapes gives it back to its pool", "20"));
+
+    [Fact]
+    public Task View_stored_in_a_field_collection_before_the_finally_returns_the_array_escapes() => V.AnalyzerAsync("""
+        using System;
+        using System.Buffers;
+        using System.Collections.Generic;
+
+        class Frames
+        {
+            private readonly List<ArraySegment<byte>> _frames = new();
+
+            void Add(int size)
+            {
+                var encoded = ArrayPool<byte>.Shared.Rent(size);
+                try
+                {
+                    {|PP0103:_frames.Add(new ArraySegment<byte>(encoded, 0, size))|};
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(encoded);
+                }
+            }
+        }
+        """);
+
+    // ---- no use after give-back --------------------------------------------------------------------------------
+
+    [Fact]
+    public Task Awaited_task_inside_try_finally_does_not_escape() => V.AnalyzerAsync("""
+        using System.Buffers;
+        using System.IO;
+
+        class Writer
+        {
+            private readonly Stream _stream = Stream.Null;
+
+            async Task Write(int length, CancellationToken token)
+            {
+                var buffer = ArrayPool<byte>.Shared.Rent(length);
+                try
+                {
+                    await _stream.WriteAsync(buffer, 0, length, token);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task View_assigned_to_an_outer_variable_but_used_inside_the_using_block_is_fine() => V.AnalyzerAsync("""
+        using System;
+        using System.Buffers;
+
+        class Decoder
+        {
+            int Decode(int n)
+            {
+                Span<int> values;
+                using (var owner = MemoryPool<int>.Shared.Rent(n))
+                {
+                    values = owner.Memory.Span;
+                    return values[0];
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Copy_taken_before_the_return_may_be_used_after_it() => V.AnalyzerAsync("""
+        using System;
+        using System.Buffers;
+        using System.Collections.Generic;
+
+        class Frames
+        {
+            private readonly List<byte[]> _frames = new();
+            private readonly List<byte> _bytes = new();
+
+            void Add(int size)
+            {
+                var encoded = ArrayPool<byte>.Shared.Rent(size);
+                try
+                {
+                    _frames.Add(encoded.AsSpan(0, size).ToArray());
+                    _bytes.AddRange(encoded);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(encoded);
+                }
+
+                var text = Convert.ToBase64String(_frames[0]);
+            }
+        }
+        """);
+}
