@@ -30,7 +30,12 @@ public sealed class PP0103UseAfterGiveBackAnalyzer : PageFlowAnalyzer
                 finding.Use,
                 Locations(finding.EarlierLocation),
                 PP0101RentalLeakAnalyzer.Subject(finding.Page),
-                finding.Escapes ? "escapes here, but the scope it escapes gives it back to its pool" : "is used here after it was given back to its pool",
+                finding.Escape switch
+                {
+                    RentalEscape.Escapes => "escapes here, but the scope it escapes gives it back to its pool",
+                    RentalEscape.GivenBackWhileStored => "is given back here while it stays stored where it outlives the method, since",
+                    _ => "is used here after it was given back to its pool",
+                },
                 PageFlowResult.Line(finding.EarlierLocation)));
         }
     }

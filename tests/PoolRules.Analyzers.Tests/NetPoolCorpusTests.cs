@@ -124,6 +124,10 @@ public sealed partial class NetPoolCorpusTests
     /// </summary>
     private static readonly Dictionary<string, string> NotMetYet = new()
     {
+        ["PP0101_PipelinesSegmentRelease.cs"] = "the rental sits in a field another method filled; the engine follows a field only in the body that stored into it",
+        ["PP0101_ZStringInsertGrow.cs"] = "the overwritten field holds a rental Append made in another call; same limit",
+        ["PP0102_ZipFileEnsureCapacity.cs"] = "the helper returns and re-rents the caller's array through a ref parameter, which the caller counts as handed on",
+        ["PP0104_PooledQueueCustomPool.cs"] = "the array was rented from _pool by the constructor and is given back to s_pool by another method",
     };
 
     [Theory]

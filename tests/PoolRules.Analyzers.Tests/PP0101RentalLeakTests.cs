@@ -24,7 +24,7 @@ public sealed class PP0101RentalLeakTests
             }
         }
         """,
-        V.Diagnostic("PP0101").WithLocation(0).WithLocation(1).WithArguments("Rental 'buffer'", "rented", "when the method returns at line 13"));
+        V.Diagnostic("PP0101").WithLocation(0).WithLocation(1).WithArguments("Rental 'buffer'", "rented", "when the method returns at line 15"));
 
     [Fact]
     public Task Early_return_that_skips_the_return_is_a_leak() => V.AnalyzerAsync("""
@@ -111,7 +111,7 @@ public sealed class PP0101RentalLeakTests
             }
         }
         """,
-        V.Diagnostic("PP0101").WithLocation(0).WithLocation(1).WithArguments("Rental 'buffer'", "rented", "before the variable is overwritten at line 13"));
+        V.Diagnostic("PP0101").WithLocation(0).WithLocation(1).WithArguments("Rental 'buffer'", "rented", "before the variable is overwritten at line 15"));
 
     [Fact]
     public Task Leak_only_when_the_method_throws_is_reported_when_editorconfig_asks() => V.AnalyzerAsync("""
@@ -133,7 +133,7 @@ public sealed class PP0101RentalLeakTests
         }
         """,
         ExceptionPathsOn,
-        V.Diagnostic("PP0101").WithLocation(0).WithLocation(1).WithArguments("Rental 'buffer'", "rented", "when the method throws at line 15"));
+        V.Diagnostic("PP0101").WithLocation(0).WithLocation(1).WithArguments("Rental 'buffer'", "rented", "when the method throws at line 17"));
 
     // ---- no leak -----------------------------------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ public sealed class PP0102DoubleGiveBackTests
             }
         }
         """,
-        V.Diagnostic("PP0102").WithLocation(0).WithLocation(1).WithArguments("Rental 'work'", "15"));
+        V.Diagnostic("PP0102").WithLocation(0).WithLocation(1).WithArguments("Rental 'work'", "17"));
 
     [Fact]
     public Task Return_on_one_branch_then_unconditionally_is_a_double_return() => V.AnalyzerAsync("""
@@ -97,11 +97,11 @@ public sealed class PP0102DoubleGiveBackTests
         {
             int Owner(int n)
             {
-                using (var owner = MemoryPool<byte>.Shared.Rent(n))
+                using (var {|PP0102:owner = MemoryPool<byte>.Shared.Rent(n)|})
                 {
                     owner.Memory.Span[0] = 1;
                     owner.Dispose();
-                {|PP0102:}|}
+                }
 
                 return n;
             }

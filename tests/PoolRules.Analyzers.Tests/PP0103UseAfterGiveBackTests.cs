@@ -20,7 +20,7 @@ public sealed class PP0103UseAfterGiveBackTests
             }
         }
         """,
-        V.Diagnostic("PP0103").WithLocation(0).WithLocation(1).WithArguments("Rental 'buffer'", "is used here after it was given back to its pool", "12"));
+        V.Diagnostic("PP0103").WithLocation(0).WithLocation(1).WithArguments("Rental 'buffer'", "is used here after it was given back to its pool", "14"));
 
     [Fact]
     public Task Span_of_the_rental_used_after_return_is_reported() => V.AnalyzerAsync("""
@@ -98,7 +98,7 @@ public sealed class PP0103UseAfterGiveBackTests
             }
         }
         """,
-        V.Diagnostic("PP0103").WithLocation(0).WithLocation(1).WithArguments("Rental 'buffer'", "escapes here, but the scope it escapes gives it back to its pool", "20"));
+        V.Diagnostic("PP0103").WithLocation(0).WithLocation(1).WithArguments("Rental 'buffer'", "escapes here, but the scope it escapes gives it back to its pool", "23"));
 
     [Fact]
     public Task View_stored_in_a_field_collection_before_the_finally_returns_the_array_escapes() => V.AnalyzerAsync("""
@@ -125,7 +125,46 @@ public sealed class PP0103UseAfterGiveBackTests
         }
         """);
 
+    [Fact]
+    public Task Rental_given_back_while_a_field_still_points_at_it_is_reported_at_the_give_back() => V.AnalyzerAsync("""
+        using System.Buffers;
+        using System.Text;
+
+        class Reader
+        {
+            private byte[]? _scratch;
+
+            string Read(int byteCount)
+            {
+                _scratch = ArrayPool<byte>.Shared.Rent(byteCount);
+                var value = Encoding.UTF8.GetString(_scratch, 0, byteCount);
+                {|PP0103:ArrayPool<byte>.Shared.Return(_scratch)|};
+                return value;
+            }
+        }
+        """);
+
     // ---- no use after give-back --------------------------------------------------------------------------------
+
+    [Fact]
+    public Task Field_cleared_right_after_the_give_back_is_fine() => V.AnalyzerAsync("""
+        using System.Buffers;
+        using System.Text;
+
+        class Reader
+        {
+            private byte[]? _scratch;
+
+            string Read(int byteCount)
+            {
+                _scratch = ArrayPool<byte>.Shared.Rent(byteCount);
+                var value = Encoding.UTF8.GetString(_scratch, 0, byteCount);
+                ArrayPool<byte>.Shared.Return(_scratch);
+                _scratch = null;
+                return value;
+            }
+        }
+        """);
 
     [Fact]
     public Task Awaited_task_inside_try_finally_does_not_escape() => V.AnalyzerAsync("""

@@ -180,10 +180,11 @@ internal sealed partial class CleanBodyProof
                 return Invoke(invocation);
             case IObjectCreationOperation creation:
                 var creationArgs = EvalArguments(creation.Arguments);
-                if (PoolContracts.Of(creation, _known).Effect == PoolEffect.View && Array.Exists(creationArgs, static a => a.Id >= 0))
+                if (PoolContracts.Of(creation, _known) is { Effect: PoolEffect.View, ValueArgument: >= 0 } view)
                 {
-                    // A view of a tracked rental: an alias the proof leaves to the engine.
-                    return Fail();
+                    // new ArraySegment<byte>(rented, 0, n): the rental under another type, as a view call.
+                    UseArguments(creationArgs);
+                    return creationArgs[view.ValueArgument];
                 }
 
                 PassArguments(creation.Constructor, creation.Arguments, creationArgs, null);
@@ -201,9 +202,12 @@ internal sealed partial class CleanBodyProof
                 UseInstance(field.Instance);
                 return Read(field);
             case IPropertyReferenceOperation property:
-                if (PoolContracts.Of(property, _known).Effect == PoolEffect.View && Eval(property.Instance).Id >= 0)
+                if (PoolContracts.Of(property, _known).Effect == PoolEffect.View)
                 {
-                    return Fail();
+                    // owner.Memory, memory.Span: the rental under another type, as a view call.
+                    var viewed = Eval(property.Instance);
+                    Use(viewed);
+                    return viewed;
                 }
 
                 UseInstance(property.Instance);
@@ -340,6 +344,18 @@ internal sealed partial class CleanBodyProof
     /// <summary>A lambda or local function the engine would analyse on its own graph: the proof leaves its body to the engine.</summary>
     private bool TouchesPages(SyntaxNode syntax, IMethodSymbol symbol) => PageFlowRun.AnalysesFunction(_known, syntax, symbol);
 
+    /// <summary>
+    /// A value of one arm of a branch, which the engine carries on as the branch's result: a rental (or a view of one)
+    /// there ends up wherever the result goes, an alias the proof does not follow.
+    /// </summary>
+    private void Branch(Value value)
+    {
+        if (_rentals && value.Id >= 0)
+        {
+            Fail();
+        }
+    }
+
     /// <summary>`a?.b`: b runs only when a is not null, with a known not null there.</summary>
     private Value ConditionalAccess(IConditionalAccessOperation access)
     {
@@ -357,7 +373,7 @@ internal sealed partial class CleanBodyProof
         }
 
         _receivers.Push(receiver);
-        _ = Eval(access.WhenNotNull);
+        Branch(Eval(access.WhenNotNull));
         _receivers.Pop();
         _state = State.Join(_state, whenNull);
         return Value.None;
@@ -372,10 +388,10 @@ internal sealed partial class CleanBodyProof
 
         var (whenTrue, whenFalse) = Condition(conditional.Condition);
         _state = whenTrue;
-        _ = Eval(conditional.WhenTrue);
+        Branch(Eval(conditional.WhenTrue));
         var afterTrue = _state;
         _state = whenFalse;
-        _ = Eval(conditional.WhenFalse);
+        Branch(Eval(conditional.WhenFalse));
         _state = State.Join(afterTrue, _state);
         return Value.None;
     }
@@ -387,9 +403,9 @@ internal sealed partial class CleanBodyProof
             return Fail();
         }
 
-        _ = Eval(coalesce.Value);
+        Branch(Eval(coalesce.Value));
         var skipped = _state;
-        _ = Eval(coalesce.WhenNull);
+        Branch(Eval(coalesce.WhenNull));
         _state = State.Join(_state, skipped);
         return Value.None;
     }
@@ -412,7 +428,7 @@ internal sealed partial class CleanBodyProof
             }
 
             _ = Eval(arm.Guard);
-            _ = Eval(arm.Value);
+            Branch(Eval(arm.Value));
             ends = State.Join(ends, _state);
         }
 
@@ -474,6 +490,9 @@ internal sealed partial class CleanBodyProof
                 break;
             case IParameterReferenceOperation { Parameter.RefKind: RefKind.Out } when value.Id >= 0:
                 // The engine keeps a page in an out parameter as the caller's variable (an overwrite there is a leak).
+                return Fail();
+            case IFieldReferenceOperation when _rentals && value.Id >= 0:
+                // The engine follows a rental stored in a field of this object through later reads of the field.
                 return Fail();
             case IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation:
                 Use(value);
@@ -551,6 +570,12 @@ internal sealed partial class CleanBodyProof
         switch (contract.Effect)
         {
             case PoolEffect.Take:
+                if (contract.IsNetPool && _tryFinallyDepth > 0 && AnyGone())
+                {
+                    // Should the take throw, the finally may give back again what is already back.
+                    return Fail();
+                }
+
                 ClearOutArguments(invocation.Arguments);
                 // A page allocation may fail (null); Rent and Get never hand out null.
                 return NewTemp(invocation, contract.IsNetPool ? Mask.Owned : Mask.Owned | Mask.Null, contract.Pool, null);
@@ -582,8 +607,14 @@ internal sealed partial class CleanBodyProof
 
                 UseArguments(args);
                 return Value.None;
-            case PoolEffect.View or PoolEffect.Pending:
-                // A view or a task carries the rental on under another type: an alias the proof leaves to the engine.
+            case PoolEffect.View:
+                // A view is the rental under another type: where it goes the rental goes, and a variable of the view's
+                // type, a branch or a field that takes it is an alias the proof gives up on there.
+                Use(target);
+                UseOtherArguments(args, contract.ValueArgument);
+                return target;
+            case PoolEffect.Pending:
+                // A task carries the rental on under another type: an alias the proof leaves to the engine.
                 foreach (var value in args)
                 {
                     if (value.Id >= 0)
@@ -687,6 +718,19 @@ internal sealed partial class CleanBodyProof
 
     private static Value PageArgument(ImmutableArray<IArgumentOperation> arguments, Value[] values) =>
         PageFlowRun.PageArgumentIndex(arguments) is var index and >= 0 ? values[index] : Value.None;
+
+    private bool AnyGone()
+    {
+        for (var id = 0; id < _keys.Count; id++)
+        {
+            if (Has(_state.Get(id), Mask.Gone))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private void UseOtherArguments(Value[] values, int except)
     {

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -44,6 +45,9 @@ internal sealed partial class CleanBodyProof
     private State _state;
     private int _visits;
     private int _tryCatchDepth;
+
+    // Inside a try with a finally: a take that throws there runs the finally from the state before it (the engine's PP0102).
+    private int _tryFinallyDepth;
     private bool _failed;
 
     // The body may take from one of .NET's pools: rental-typed variables are followed as page variables are.
@@ -95,6 +99,7 @@ internal sealed partial class CleanBodyProof
         _state = new State();
         _visits = 0;
         _tryCatchDepth = 0;
+        _tryFinallyDepth = 0;
         _failed = false;
         _rentals = false;
     }
@@ -167,9 +172,23 @@ internal sealed partial class CleanBodyProof
             case OperationKind.Block:
                 var block = (IBlockOperation)operation;
                 var start = _keys.Count;
+                List<(int Id, int Mark)>? disposed = null;
                 foreach (var statement in block.Operations)
                 {
                     Statement(statement);
+                    if (statement is IUsingDeclarationOperation declared)
+                    {
+                        foreach (var id in DisposedOwners(declared.DeclarationGroup))
+                        {
+                            (disposed ??= new()).Add((id, _jumps.Count));
+                        }
+                    }
+                }
+
+                for (var i = (disposed?.Count ?? 0) - 1; i >= 0; i--)
+                {
+                    // `using var owner = pool.Rent(n);` gives the owner back where the block ends, and on each jump out after it.
+                    DisposeAtEnd(disposed![i].Id, disposed[i].Mark);
                 }
 
                 ScopeEnds(_state, start);
@@ -218,7 +237,16 @@ internal sealed partial class CleanBodyProof
                     NotAliased(Eval(@using.Resources));
                 }
 
+                var usingMark = _jumps.Count;
                 Statement(@using.Body);
+                if (@using.Resources is IVariableDeclarationGroupOperation owners)
+                {
+                    foreach (var id in DisposedOwners(owners))
+                    {
+                        DisposeAtEnd(id, usingMark);
+                    }
+                }
+
                 break;
             case OperationKind.UsingDeclaration:
                 Statement(((IUsingDeclarationOperation)operation).DeclarationGroup);
@@ -500,7 +528,17 @@ internal sealed partial class CleanBodyProof
             _tryCatchDepth++;
         }
 
+        if (@try.Finally is not null)
+        {
+            _tryFinallyDepth++;
+        }
+
         Statement(@try.Body);
+        if (@try.Finally is not null)
+        {
+            _tryFinallyDepth--;
+        }
+
         if (hasCatch)
         {
             _tryCatchDepth--;
@@ -558,6 +596,58 @@ internal sealed partial class CleanBodyProof
         }
 
         return _state;
+    }
+
+    /// <summary>The tracked IMemoryOwner variables a using declares: its end gives them back (MemoryPool's contract).</summary>
+    private List<int> DisposedOwners(IVariableDeclarationGroupOperation group)
+    {
+        var ids = new List<int>();
+        if (!_rentals)
+        {
+            return ids;
+        }
+
+        foreach (var declaration in group.Declarations)
+        {
+            foreach (var declarator in declaration.Declarators)
+            {
+                if (_known.NetPools!.IsMemoryOwner(declarator.Symbol.Type) && IdOf(declarator.Symbol) is var id and >= 0)
+                {
+                    ids.Add(id);
+                }
+            }
+        }
+
+        return ids;
+    }
+
+    /// <summary>The owner's Dispose at the end of a using: on the normal end and on every jump out of it since <paramref name="mark"/>.</summary>
+    private void DisposeAtEnd(int id, int mark)
+    {
+        if (Has(_state.Get(id), Mask.HandedOn) || _jumps.Skip(mark).Any(j => Has(j.State.Get(id), Mask.HandedOn)))
+        {
+            // Returned or stored from inside the using: the engine may report it escaping (PP0103).
+            Fail();
+            return;
+        }
+
+        for (var i = mark; i < _jumps.Count && !_failed; i++)
+        {
+            var saved = _state;
+            _state = _jumps[i].State;
+            if (!_state.Unreachable)
+            {
+                Release(new Value(id), Mask.Gone, null, dropped: false);
+            }
+
+            _jumps[i] = _jumps[i].With(_state);
+            _state = saved;
+        }
+
+        if (!_state.Unreachable)
+        {
+            Release(new Value(id), Mask.Gone, null, dropped: false);
+        }
     }
 
     private void AddJump(JumpKind kind, ILabelSymbol? target)

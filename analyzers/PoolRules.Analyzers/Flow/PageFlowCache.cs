@@ -142,7 +142,7 @@ internal sealed class PageFlowCache
 #pragma warning restore RS1030
         return model.GetSymbolInfo(returned).Symbol is IFieldSymbol { IsStatic: false } field
             && SymbolEqualityComparer.Default.Equals(field.ContainingType, property.ContainingType)
-            && _known.IsPagePool(field.Type)
+            && (_known.IsPagePool(field.Type) || (_known.NetPools is not null && SymbolEqualityComparer.Default.Equals(field.Type, property.Type)))
             ? field
             : null;
     }

@@ -88,13 +88,26 @@ internal sealed class DoublePutFinding
     public Location EarlierLocation { get; }
 }
 
+/// <summary>How a rental outlives the place that gives it back (PP0103).</summary>
+internal enum RentalEscape
+{
+    /// <summary>Not an escape: a use after the give-back.</summary>
+    None,
+
+    /// <summary>Returned or stored at <see cref="UseAfterPutFinding.Use"/> inside a using or try-finally whose end gives it back at <see cref="UseAfterPutFinding.EarlierLocation"/>.</summary>
+    Escapes,
+
+    /// <summary>Given back at <see cref="UseAfterPutFinding.Use"/> while a field (or a collection kept in one) still holds it, stored at <see cref="UseAfterPutFinding.EarlierLocation"/>.</summary>
+    GivenBackWhileStored,
+}
+
 /// <summary>PP0005: a use of a page that on every path was put back or dropped.</summary>
 internal sealed class UseAfterPutFinding
 {
-    public UseAfterPutFinding(Location use, string page, PageState earlier, Location earlierLocation, PoolKind kind = PoolKind.Page, bool escapes = false)
+    public UseAfterPutFinding(Location use, string page, PageState earlier, Location earlierLocation, PoolKind kind = PoolKind.Page, RentalEscape escape = RentalEscape.None)
     {
         Kind = kind;
-        Escapes = escapes;
+        Escape = escape;
         Use = use;
         Page = page;
         Earlier = earlier;
@@ -103,11 +116,8 @@ internal sealed class UseAfterPutFinding
 
     public PoolKind Kind { get; }
 
-    /// <summary>
-    /// A rental (or a view of it, or a task using one) is returned or stored at <see cref="Use"/>, where it outlives the
-    /// scope, and that scope's end gives the rental back at <see cref="EarlierLocation"/> (PP0103 only).
-    /// </summary>
-    public bool Escapes { get; }
+    /// <summary>For PP0103: a plain use after the give-back, or one of the two shapes of a rental that outlives its give-back.</summary>
+    public RentalEscape Escape { get; }
 
     public Location Use { get; }
 

@@ -57,6 +57,15 @@ internal sealed class PageFlowRun
 
     /// <summary>Hand-ons by which a value outlives the method: returned, stored in a field, or added to a collection kept in one.</summary>
     private readonly HashSet<IOperation> _escapes = new();
+
+    /// <summary>Per try region with a catch, the variables a give-back in it gives back (see GivenBackInTry).</summary>
+    private readonly Dictionary<ControlFlowRegion, List<ISymbol>> _givenBackIn = new();
+
+    /// <summary>Rentals given back while a field of this object held them: reported at an exit where the field still does.</summary>
+    private readonly List<(IFieldSymbol Field, int Origin, IOperation GiveBack, IOperation Store)> _givenBackWhileStored = new();
+
+    /// <summary>Per take of a .NET pool, the origin that stands for the rental it made on an earlier run (see KeepPrevious).</summary>
+    private readonly Dictionary<int, int> _previousOf = new();
     private readonly List<(FlowState State, bool? Returns)> _summaryExits = new();
     private readonly List<(int Ordinal, bool Owned, bool? Returns)> _outExits = new();
     private bool _returnsOwned;
@@ -80,6 +89,12 @@ internal sealed class PageFlowRun
     private bool _slotReads;
 
     private FlowState _state = new();
+
+    /// <summary>The block whose operations are being evaluated.</summary>
+    private BasicBlock? _block;
+
+    /// <summary>A finally block is being run for an exception a take may throw: only double give-backs are recorded there.</summary>
+    private bool _exceptional;
     private bool _reporting;
     private int _visits;
 
@@ -374,6 +389,7 @@ internal sealed class PageFlowRun
         MergeIntoEnclosingHandlers(block, state, scope, ins, worklist);
 
         _state = state;
+        _block = block;
         _testedRefs.Clear();
         _conditionalEffects.Clear();
         _branchCall = null;
@@ -456,7 +472,7 @@ internal sealed class PageFlowRun
                 }
                 else if (InScope(destination.Ordinal, scope))
                 {
-                    Merge(ins, destination.Ordinal, state, worklist);
+                    Merge(ins, destination.Ordinal, _known.NetPools is null ? state : OutOfScope(source, destination, state), worklist);
                 }
 
                 return;
@@ -466,6 +482,88 @@ internal sealed class PageFlowRun
             case ControlFlowBranchSemantics.StructuredExceptionHandling:
                 finallyExits?.Add(state);
                 return;
+        }
+    }
+
+    /// <summary>
+    /// The state a branch carries into its destination without the locals of the regions it leaves, and without the
+    /// values only they held that owe nothing: a loop body's <c>var old = buffer;</c> does not reach the next iteration,
+    /// where it would join the old rental's given-back state with the new one's.
+    /// </summary>
+    private FlowState OutOfScope(BasicBlock source, BasicBlock destination, FlowState state)
+    {
+        FlowState? trimmed = null;
+        for (var region = source.EnclosingRegion; region is not null && !(region.FirstBlockOrdinal <= destination.Ordinal && destination.Ordinal <= region.LastBlockOrdinal); region = region.EnclosingRegion)
+        {
+            foreach (var local in region.Locals)
+            {
+                if (state.Vars.ContainsKey(local))
+                {
+                    trimmed ??= state.Clone();
+                    trimmed.Vars.Remove(local);
+                }
+            }
+        }
+
+        if (trimmed is null)
+        {
+            return state;
+        }
+
+        var saved = _state;
+        _state = trimmed;
+        foreach (var id in trimmed.Pages.Keys.ToList())
+        {
+            if (_origins[id].Kind != PoolKind.Page)
+            {
+                Forget(id);
+            }
+        }
+
+        _state = saved;
+        return trimmed;
+    }
+
+    /// <summary>
+    /// A take inside a try whose finally gives back: if the take throws (Rent of a size that overflows, an allocation
+    /// that fails), the finally runs from the state before it. PP0102 counts such paths, as the grow-then-retry loops
+    /// that return the old array, then rent, show; uses and leaks there are not reported.
+    /// </summary>
+    private void TakeMayThrow()
+    {
+        if (!Reporting || _exceptional || _block is null)
+        {
+            return;
+        }
+
+        for (var region = _block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
+        {
+            if (region.Kind != ControlFlowRegionKind.Try || region.EnclosingRegion is not { } parent)
+            {
+                continue;
+            }
+
+            if (parent.Kind == ControlFlowRegionKind.TryAndCatch)
+            {
+                return;
+            }
+
+            if (parent.Kind == ControlFlowRegionKind.TryAndFinally)
+            {
+                var block = _block;
+                _exceptional = true;
+                try
+                {
+                    RunFinally(parent.NestedRegions[1], _state.Clone());
+                }
+                finally
+                {
+                    _exceptional = false;
+                    _block = block;
+                }
+
+                return;
+            }
         }
     }
 
@@ -530,12 +628,64 @@ internal sealed class PageFlowRun
             {
                 if (block.Ordinal == region.FirstBlockOrdinal)
                 {
-                    MergeIntoHandlers(parent, state, scope, ins, worklist);
+                    MergeIntoHandlers(parent, _known.NetPools is null ? state : GivenBackInTry(region, state), scope, ins, worklist);
                 }
 
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// The state a catch handler starts from, for rentals: one the try gives back (<c>try { pool.Return(a); } catch
+    /// (ArgumentException) { }</c>, the pool refusing it) was handed to the pool, whatever threw. An exception before the
+    /// give-back is an exception path, where PP0101 reports leaks only when asked to.
+    /// </summary>
+    private FlowState GivenBackInTry(ControlFlowRegion tryRegion, FlowState state)
+    {
+        if (!_givenBackIn.TryGetValue(tryRegion, out var symbols))
+        {
+            symbols = new List<ISymbol>();
+            for (var ordinal = tryRegion.FirstBlockOrdinal; ordinal <= tryRegion.LastBlockOrdinal; ordinal++)
+            {
+                foreach (var operation in _graph.Blocks[ordinal].Operations)
+                {
+                    foreach (var call in operation.DescendantsAndSelf().OfType<IInvocationOperation>())
+                    {
+                        var contract = PoolContracts.Of(call, _known);
+                        if (contract is { Effect: PoolEffect.GiveBack, IsNetPool: true }
+                            && VarKey(contract.ValueArgument >= 0 ? call.Arguments[contract.ValueArgument].Value : call.Instance ?? call) is ISymbol symbol)
+                        {
+                            symbols.Add(symbol);
+                        }
+                    }
+                }
+            }
+
+            _givenBackIn[tryRegion] = symbols;
+        }
+
+        if (symbols.Count == 0)
+        {
+            return state;
+        }
+
+        var handler = state.Clone();
+        var saved = _state;
+        _state = handler;
+        foreach (var symbol in symbols)
+        {
+            foreach (var id in Var(symbol))
+            {
+                if (id >= 0 && _origins[id].Kind != PoolKind.Page)
+                {
+                    Replace(id, PageState.Owned, new PageFact(PageState.HandedOn, null));
+                }
+            }
+        }
+
+        _state = saved;
+        return handler;
     }
 
     private void MergeIntoHandlers(ControlFlowRegion tryAndCatch, FlowState state, ControlFlowRegion? scope, FlowState?[] ins, SortedSet<int>? worklist)
@@ -607,6 +757,15 @@ internal sealed class PageFlowRun
             }
 
             return;
+        }
+
+        foreach (var (field, origin, giveBack, store) in _givenBackWhileStored)
+        {
+            if (kind == LeakExitKind.Return && state.Vars.TryGetValue(field, out var held) && held.Contains(origin) && !_uses.ContainsKey(giveBack.Syntax)
+                && state.Facts(origin).Any(f => f.IsGone))
+            {
+                _uses[giveBack.Syntax] = new UseAfterPutFinding(giveBack.Syntax.GetLocation(), _origins[origin].DisplayName, PageState.Put, store.Syntax.GetLocation(), _origins[origin].Kind, RentalEscape.GivenBackWhileStored);
+            }
         }
 
         // A page in an out parameter goes to the caller, as a returned one does.
@@ -753,6 +912,12 @@ internal sealed class PageFlowRun
                 {
                     // The page element of a tuple a helper handed back.
                     return instanceRefs;
+                }
+
+                if (OwnField(field) is { } own && _state.Vars.TryGetValue(own, out var inField))
+                {
+                    // A field of this object this body stored a rental in holds it until it is written again.
+                    return inField;
                 }
 
                 return Read(field);
@@ -909,15 +1074,56 @@ internal sealed class PageFlowRun
     {
         // The same operation runs again (a loop) while its previous page is still owned: that page is lost, unless a
         // variable other than the one this page goes into still holds it (the head buffer of a multi-buffer frame).
-        if (_state.Pages.TryGetValue(id, out var previous) && previous.Any(f => f.State == PageState.Owned) && !HeldBesidesTarget(id, at.Syntax))
+        var ranBefore = _state.Pages.TryGetValue(id, out var previous);
+        if (ranBefore && previous.Any(f => f.State == PageState.Owned) && !HeldBesidesTarget(id, at.Syntax))
         {
             AddLeak(id, at.Syntax.GetLocation(), LeakExitKind.Reallocation);
+        }
+
+        if (ranBefore && _origins[id].Kind != PoolKind.Page && HeldBesidesTarget(id, at.Syntax))
+        {
+            KeepPrevious(id, previous);
         }
 
         // A page allocation may fail (null); Rent and Get never hand out null.
         _state.Pages[id] = _origins[id].Kind == PoolKind.Page
             ? SmallSet.Create(new PageFact(state, at), new PageFact(PageState.Null, at))
             : SmallSet.Create(new PageFact(state, at));
+    }
+
+    /// <summary>
+    /// A take runs again while another variable still holds what it took last time (<c>var old = buffer; buffer =
+    /// pool.Rent(n * 2); pool.Return(old);</c> in a loop): the earlier rental moves to a second origin of the same take,
+    /// so giving back the old one and then the new one is not one rental given back twice.
+    /// </summary>
+    private void KeepPrevious(int id, SmallSet<PageFact> facts)
+    {
+        if (!_previousOf.TryGetValue(id, out var previousId))
+        {
+            var origin = _origins[id];
+            previousId = _origins.Count;
+            _origins.Add(new PageOrigin(previousId, origin.Operation, null, origin.Location) { Name = origin.Name, Kind = origin.Kind, Pool = origin.Pool });
+            _previousOf[id] = previousId;
+        }
+
+        if (_state.Pages.TryGetValue(previousId, out var older) && _state.Vars.Values.Any(refs => refs.Contains(previousId)))
+        {
+            // Still held as well: the previous origin stands for both.
+            foreach (var fact in older)
+            {
+                facts = facts.Add(fact);
+            }
+        }
+
+        _state.Pages[previousId] = facts;
+        foreach (var key in _state.Vars.Keys.ToList())
+        {
+            var refs = _state.Vars[key];
+            if (refs.Contains(id))
+            {
+                _state.Vars[key] = refs.Remove(id).Union(SmallSet.Ref(previousId));
+            }
+        }
     }
 
     private SmallSet<int> Assign(ISimpleAssignmentOperation assignment)
@@ -976,6 +1182,11 @@ internal sealed class PageFlowRun
                     _escapes.Add(assignment);
                 }
 
+                if (target is IFieldReferenceOperation stored && OwnField(stored) is { } own && (AnyRental(value) || _state.Vars.ContainsKey(own)))
+                {
+                    _state.Vars[own] = value;
+                }
+
                 TakeFromSlot(SlotKey(target), value);
                 if (target is IFieldReferenceOperation field)
                 {
@@ -992,6 +1203,10 @@ internal sealed class PageFlowRun
 
         return value;
     }
+
+    /// <summary>A field of this object or a static field, which this body may follow as a variable while it holds a rental; null for any other.</summary>
+    private IFieldSymbol? OwnField(IFieldReferenceOperation field) =>
+        _known.NetPools is not null && field.Instance is null or IInstanceReferenceOperation && !_known.IsPage(field.Type) ? field.Field : null;
 
     /// <summary>A field or property of this object or a static one (or a slot of an array kept there): it outlives the method.</summary>
     private static bool OfThisObject(IOperation target) => target switch
@@ -1387,6 +1602,11 @@ internal sealed class PageFlowRun
         {
             case PoolEffect.Take:
                 ClearOutArguments(invocation.Arguments);
+                if (contract.IsNetPool)
+                {
+                    TakeMayThrow();
+                }
+
                 return Produce(invocation, PageState.Owned, contract.Pool, contract.Kind);
             case PoolEffect.GiveBack or PoolEffect.Release:
                 Release(contract.ValueArgument >= 0 || contract.IsNetPool ? value : NoRefs, invocation, contract.Effect == PoolEffect.Release ? PageState.Released : PageState.Put, contract.Pool);
@@ -1705,12 +1925,12 @@ internal sealed class PageFlowRun
                     _doublePuts[at] = new DoublePutFinding(at.Syntax.GetLocation(), _origins[id].DisplayName, now, fact.State, FactLocation(fact, id), kind);
                 }
 
-                if (kind != PoolKind.Page)
+                if (kind != PoolKind.Page && !_exceptional)
                 {
                     Escaped(id, facts, at);
                 }
 
-                if (pool is not null && now != PageState.Dropped && facts.Any(f => f.State == PageState.Owned))
+                if (pool is not null && now != PageState.Dropped && !_exceptional && facts.Any(f => f.State == PageState.Owned))
                 {
                     CheckPool(id, at, pool);
                 }
@@ -1740,16 +1960,34 @@ internal sealed class PageFlowRun
     {
         foreach (var fact in facts)
         {
-            if (fact.State == PageState.HandedOn && fact.At is { } escape && _escapes.Contains(escape) && !_uses.ContainsKey(escape.Syntax))
+            if (fact.State != PageState.HandedOn || fact.At is not { } escape || !_escapes.Contains(escape))
             {
-                _uses[escape.Syntax] = new UseAfterPutFinding(escape.Syntax.GetLocation(), _origins[id].DisplayName, PageState.Put, giveBack.Syntax.GetLocation(), _origins[id].Kind, escapes: true);
+                continue;
+            }
+
+            // A finally or a using's end gives back what escaped from inside it: the escape is the mistake. A plain
+            // give-back after a store (`_buffer = rented; Return(rented);`) leaves the field pointing at the rental: there.
+            var atEnd = giveBack.Syntax.FirstAncestorOrSelf<SyntaxNode>(n => n is FinallyClauseSyntax or UsingStatementSyntax or LocalDeclarationStatementSyntax { UsingKeyword.RawKind: not 0 }) is not null
+                && !(giveBack.Syntax.FirstAncestorOrSelf<UsingStatementSyntax>() is { } usingStatement && usingStatement.Statement.Span.Contains(giveBack.Syntax.Span));
+            if (!atEnd && escape is ISimpleAssignmentOperation { Target: IFieldReferenceOperation stored } && OwnField(stored) is { } field)
+            {
+                // `_buffer = rented; Return(rented); _buffer = null;` is fine: only a field still holding it when the method returns is the bug.
+                _givenBackWhileStored.Add((field, id, giveBack, escape));
+                continue;
+            }
+
+            var where = atEnd ? escape : giveBack;
+            var earlier = atEnd ? giveBack : escape;
+            if (!_uses.ContainsKey(where.Syntax))
+            {
+                _uses[where.Syntax] = new UseAfterPutFinding(where.Syntax.GetLocation(), _origins[id].DisplayName, PageState.Put, earlier.Syntax.GetLocation(), _origins[id].Kind, atEnd ? RentalEscape.Escapes : RentalEscape.GivenBackWhileStored);
             }
         }
     }
 
     private void Use(SmallSet<int> refs, IOperation? use)
     {
-        if (!Reporting || use is null || _uses.ContainsKey(use.Syntax))
+        if (!Reporting || _exceptional || use is null || _uses.ContainsKey(use.Syntax))
         {
             return;
         }

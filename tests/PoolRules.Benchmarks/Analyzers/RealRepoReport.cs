@@ -19,10 +19,10 @@ namespace PoolRules.Benchmarks.Analyzers;
 
 /// <summary>
 /// <c>dotnet run -c Release --project tests/PoolRules.Benchmarks -- real-repo PATH... [--rules PP0101,PP0102] [--no-tests]
-/// [--exclude DIR] [--option KEY=VALUE] [--out FILE.md]</c>: every PoolRules analyzer over the C# source of a real
+/// [--exclude DIR] [--framework net8.0|net10.0] [--reference DLL|DIR] [--option KEY=VALUE] [--out FILE.md]</c>: every PoolRules analyzer over the C# source of a real
 /// project's checkout (issue 13, "Real code, written by others"). Each <c>.csproj</c> under PATH becomes one compilation
 /// of the <c>.cs</c> files below it (a nested project takes its own), against the net8.0 reference assemblies and
-/// Microsoft.Extensions.ObjectPool, with its project references as compilation references; NuGet dependencies and source
+/// Microsoft.Extensions.ObjectPool (and any <c>--reference</c>), with its project references as compilation references; NuGet dependencies and source
 /// generators are not there, so binding errors are expected and the analyzers must say nothing about what they cannot
 /// bind. Prints per PATH the files, the rentals seen (Rent/Get calls that bind to ArrayPool, MemoryPool, ObjectPool),
 /// each finding with file:line and its source line, and the analyzer exceptions (AD0001), which must be zero.
@@ -33,20 +33,24 @@ namespace PoolRules.Benchmarks.Analyzers;
 public static partial class RealRepoReport
 {
     // What the SDK defines for net8.0 in Release, so `#if NET8_0_OR_GREATER` code is the code a net8.0 build compiles.
-    private static readonly CSharpParseOptions ParseOptions = new CSharpParseOptions(LanguageVersion.Preview).WithPreprocessorSymbols(
-        "RELEASE", "TRACE", "NET", "NET8_0", "NETCOREAPP", "NETCOREAPP1_0_OR_GREATER", "NETCOREAPP1_1_OR_GREATER",
-        "NETCOREAPP2_0_OR_GREATER", "NETCOREAPP2_1_OR_GREATER", "NETCOREAPP2_2_OR_GREATER", "NETCOREAPP3_0_OR_GREATER",
-        "NETCOREAPP3_1_OR_GREATER", "NET5_0_OR_GREATER", "NET6_0_OR_GREATER", "NET7_0_OR_GREATER", "NET8_0_OR_GREATER");
+    private static readonly string[] Net80Symbols =
+    [
+        "RELEASE", "TRACE", "NET", "NETCOREAPP", "NETCOREAPP1_0_OR_GREATER", "NETCOREAPP1_1_OR_GREATER", "NETCOREAPP2_0_OR_GREATER",
+        "NETCOREAPP2_1_OR_GREATER", "NETCOREAPP2_2_OR_GREATER", "NETCOREAPP3_0_OR_GREATER", "NETCOREAPP3_1_OR_GREATER",
+        "NET5_0_OR_GREATER", "NET6_0_OR_GREATER", "NET7_0_OR_GREATER", "NET8_0_OR_GREATER",
+    ];
 
     // The usings `<ImplicitUsings>enable</ImplicitUsings>` adds in Microsoft.NET.Sdk.
     private static readonly string[] ImplicitUsings =
         ["System", "System.Collections.Generic", "System.IO", "System.Linq", "System.Net.Http", "System.Threading", "System.Threading.Tasks"];
 
-    private static readonly ImmutableArray<MetadataReference> FrameworkReferences =
-    [
-        .. Net80.References.All,
-        MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.ObjectPool.ObjectPool<>).Assembly.Location),
-    ];
+    private static readonly MetadataReference ObjectPool = MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.ObjectPool.ObjectPool<>).Assembly.Location);
+
+    /// <summary>The target the checkout is compiled for, <c>--framework net8.0</c> (the default) or <c>net10.0</c> (a project that targets only that).</summary>
+    private static string Framework { get; set; } = "net8.0";
+
+    private static CSharpParseOptions ParseOptions => new CSharpParseOptions(LanguageVersion.Preview).WithPreprocessorSymbols(
+        Framework == "net10.0" ? (string[])[.. Net80Symbols, "NET9_0_OR_GREATER", "NET10_0_OR_GREATER", "NET10_0"] : [.. Net80Symbols, "NET8_0"]);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -74,6 +78,9 @@ public static partial class RealRepoReport
                     var pair = args[++i].Split('=', 2);
                     options[pair[0].Trim()] = pair[1].Trim();
                     break;
+                case "--framework" when i + 1 < args.Length && args[i + 1] is "net8.0" or "net10.0":
+                    Framework = args[++i];
+                    break;
                 case "--reference" when i + 1 < args.Length:
                     var path = args[++i];
                     extra.AddRange((Directory.Exists(path) ? Directory.GetFiles(path, "*.dll") : [path]).Select(f => MetadataReference.CreateFromFile(f)));
@@ -95,7 +102,7 @@ public static partial class RealRepoReport
 
         if (roots.Count == 0)
         {
-            Console.Error.WriteLine("real-repo PATH... [--rules PP0101,...] [--no-tests] [--exclude DIR] [--option KEY=VALUE] [--out FILE.md]");
+            Console.Error.WriteLine("real-repo PATH... [--rules PP0101,...] [--no-tests] [--exclude DIR] [--framework net8.0|net10.0] [--reference DLL|DIR] [--option KEY=VALUE] [--out FILE.md]");
             return 2;
         }
 
@@ -104,7 +111,7 @@ public static partial class RealRepoReport
         var results = new List<RepoResult>();
         foreach (var root in roots)
         {
-            var result = await AnalyzeRepoAsync(root, exclude, noTests, [.. FrameworkReferences, .. extra], new DictionaryOptions(options), reported);
+            var result = await AnalyzeRepoAsync(root, exclude, noTests, [.. Framework == "net10.0" ? Net100.References.All : Net80.References.All, ObjectPool, .. extra], new DictionaryOptions(options), reported);
             results.Add(result);
             PrintResult(result, reported);
         }
@@ -271,7 +278,8 @@ public static partial class RealRepoReport
     private static CSharpCompilation Compile(
         Project project, ImmutableArray<MetadataReference> framework, Dictionary<string, Project> byPath, Dictionary<Project, CSharpCompilation> compiled)
     {
-        var parseOptions = ParseOptions.WithPreprocessorSymbols(ParseOptions.PreprocessorSymbolNames.Concat(project.DefineConstants));
+        var baseOptions = ParseOptions;
+        var parseOptions = baseOptions.WithPreprocessorSymbols(baseOptions.PreprocessorSymbolNames.Concat(project.DefineConstants));
         var trees = project.Files.Select(f => CSharpSyntaxTree.ParseText(Unsigned(File.ReadAllText(f)), parseOptions, path: f)).ToList();
         var generated = project.GlobalUsings.Select(u => $"global using {u};\n")
             .Concat(project.FriendAssemblies.Select(a => $"[assembly: System.Runtime.CompilerServices.InternalsVisibleTo(\"{a}\")]\n"));
@@ -514,7 +522,7 @@ public static partial class RealRepoReport
 
                 foreach (var element in document.Descendants())
                 {
-                    var condition = Condition(element);
+                    var condition = Condition(element, Framework);
                     if (condition == false)
                     {
                         continue;
@@ -545,8 +553,9 @@ public static partial class RealRepoReport
                         case "InternalsVisibleTo" when element.Attribute("Include")?.Value is { } friend && !friend.Contains('$', StringComparison.Ordinal):
                             friends.Add(friend);
                             break;
-                        case "Import" when element.Attribute("Project")?.Value is { } import && import.EndsWith(".projitems", StringComparison.OrdinalIgnoreCase):
-                            var items = System.IO.Path.GetFullPath(System.IO.Path.Combine(fileDirectory, ThisFile(import, fileDirectory)));
+                        // A shared project's .projitems, or .props that set usings and symbols.
+                        case "Import" when element.Attribute("Project")?.Value is { } import && ThisFile(import, fileDirectory) is var imported && !imported.Contains('$', StringComparison.Ordinal):
+                            var items = System.IO.Path.GetFullPath(System.IO.Path.Combine(fileDirectory, imported));
                             if (File.Exists(items) && !files.Contains(items))
                             {
                                 files.Add(items);
@@ -584,18 +593,18 @@ public static partial class RealRepoReport
             value.Replace("$(MSBuildThisFileDirectory)", fileDirectory + "/", StringComparison.OrdinalIgnoreCase).Replace('\\', '/');
 
         /// <summary>
-        /// Whether MSBuild would take an element for a Release build of net8.0: its own and its groups' conditions, each a
+        /// Whether MSBuild would take an element for a Release build of the framework: its own and its groups' conditions, each a
         /// chain of <c>'$(Property)' == 'value'</c> tests; null when one of them needs more than that (a property function,
         /// another property).
         /// </summary>
-        private static bool? Condition(XElement element)
+        private static bool? Condition(XElement element, string framework)
         {
             bool? holds = true;
             for (var e = element; e is not null; e = e.Parent)
             {
                 if (e.Attribute("Condition")?.Value is { } condition)
                 {
-                    var value = Evaluate(condition);
+                    var value = Evaluate(condition, framework);
                     if (value == false)
                     {
                         return false;
@@ -608,10 +617,10 @@ public static partial class RealRepoReport
             return holds;
         }
 
-        private static bool? Evaluate(string condition)
+        private static bool? Evaluate(string condition, string framework)
         {
             var substituted = condition
-                .Replace("$(TargetFramework)", "net8.0", StringComparison.OrdinalIgnoreCase)
+                .Replace("$(TargetFramework)", framework, StringComparison.OrdinalIgnoreCase)
                 .Replace("$(Configuration)", "Release", StringComparison.OrdinalIgnoreCase)
                 .Replace("$(TargetFrameworkIdentifier)", ".NETCoreApp", StringComparison.OrdinalIgnoreCase);
             bool? any = false;
