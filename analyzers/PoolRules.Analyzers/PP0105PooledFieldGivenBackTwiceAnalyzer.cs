@@ -31,7 +31,7 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
-            if (NetPoolCalls.For(start.Compilation) is not { } pools)
+            if (KnownSymbols.ForAnyPool(start.Compilation) is not { NetPools: { } pools } known)
             {
                 return;
             }
@@ -41,7 +41,7 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
                 {
                     if (symbolStart.Symbol is INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Struct } type && MayApply(type, pools))
                     {
-                        var pass = new TypePass(type, pools, new FieldWrites(symbolStart.CancellationToken));
+                        var pass = new TypePass(type, known, pools, new FieldWrites(symbolStart.CancellationToken));
                         symbolStart.RegisterOperationBlockAction(pass.Visit);
                         symbolStart.RegisterSymbolEndAction(pass.Report);
                     }
@@ -74,7 +74,7 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
         };
     }
 
-    private static bool MayApply(INamedTypeSymbol type, NetPoolCalls pools)
+    private static bool MayApply(INamedTypeSymbol type, NetPools pools)
     {
         bool method = false, field = false;
         foreach (var member in type.GetMembers())
@@ -84,7 +84,7 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
                 case IMethodSymbol candidate when !method && CanRunTwice(candidate):
                     method = true;
                     break;
-                case IFieldSymbol { IsStatic: false, IsConst: false } candidate when !field && pools.CouldHoldRental(candidate.Type):
+                case IFieldSymbol { IsStatic: false, IsConst: false } candidate when !field && pools.MayHoldRental(candidate.Type):
                     field = true;
                     break;
             }
@@ -102,19 +102,35 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
     private sealed class TypePass
     {
         private readonly INamedTypeSymbol _type;
-        private readonly NetPoolCalls _pools;
+        private readonly KnownSymbols _known;
+        private readonly NetPools _pools;
         private readonly RepeatGiveBack _flow;
         private readonly ConcurrentDictionary<IFieldSymbol, byte> _pooled = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentQueue<(IInvocationOperation GiveBack, IFieldSymbol Field, IMethodSymbol Method)> _findings = new();
 
-        public TypePass(INamedTypeSymbol type, NetPoolCalls pools, FieldWrites writes)
+        public TypePass(INamedTypeSymbol type, KnownSymbols known, NetPools pools, FieldWrites writes)
         {
             _type = type;
+            _known = known;
             _pools = pools;
-            _flow = new RepeatGiveBack(type, pools, writes, MayHoldRental);
+            _flow = new RepeatGiveBack(type, known, writes, MayHoldRental);
         }
 
         public void Visit(OperationBlockAnalysisContext context)
+        {
+            try
+            {
+                VisitCore(context);
+            }
+#pragma warning disable CA1031 // An unexpected shape means no diagnostic, never AD0001.
+            catch (System.Exception exception) when (exception is not System.OperationCanceledException)
+#pragma warning restore CA1031
+            {
+                PageFlowCache.EngineFault?.Invoke(exception);
+            }
+        }
+
+        private void VisitCore(OperationBlockAnalysisContext context)
         {
             foreach (var block in context.OperationBlocks)
             {
@@ -130,7 +146,7 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
             {
                 // The graph is built only for a body that gives something back.
                 if (block is not (IBlockOperation or IMethodBodyOperation)
-                    || !block.Descendants().Any(o => o is IInvocationOperation invocation && _pools.GivenBack(invocation) is not null))
+                    || !block.Descendants().Any(o => o is IInvocationOperation invocation && RepeatGiveBack.GivenBack(invocation, _known) is not null))
                 {
                     continue;
                 }
@@ -161,7 +177,7 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
         }
 
         private bool MayHoldRental(IFieldSymbol field) =>
-            SymbolEqualityComparer.Default.Equals(field.ContainingType.OriginalDefinition, _type.OriginalDefinition) && _pools.CouldHoldRental(field.Type);
+            SymbolEqualityComparer.Default.Equals(field.ContainingType.OriginalDefinition, _type.OriginalDefinition) && _pools.MayHoldRental(field.Type);
 
         private void RecordRentals(IOperation block)
         {
@@ -215,7 +231,7 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
 
             return value switch
             {
-                IInvocationOperation invocation => _pools.IsTake(invocation),
+                IInvocationOperation invocation => PoolContracts.Of(invocation, _known) is { Effect: PoolEffect.Take, IsNetPool: true },
                 ILocalReferenceOperation local => rentedLocals.Contains(local.Local),
                 IConditionalOperation conditional => IsRental(conditional.WhenTrue, rentedLocals) || (conditional.WhenFalse is { } whenFalse && IsRental(whenFalse, rentedLocals)),
                 ICoalesceOperation coalesce => IsRental(coalesce.Value, rentedLocals) || IsRental(coalesce.WhenNull, rentedLocals),

@@ -29,4 +29,6 @@ internal static class EquivalenceKeys
     public const string RemoveSecondPut = "PoolRules.PP0002.RemoveSecondPut";
 
     public const string PutToOwningPool = "PoolRules.PP0008.PutToOwningPool";
+
+    public const string ClearFieldBeforeGiveBack = "PoolRules.PP0105.ClearFieldBeforeGiveBack";
 }

@@ -79,7 +79,8 @@ internal static class FixVerifier
         new PP0005UseAfterPutAnalyzer(),
         new PP0006InvalidPoolParamsAnalyzer(),
         new PP0007BlockingInNapiAnalyzer(),
-        new PP0008WrongPoolAnalyzer());
+        new PP0008WrongPoolAnalyzer(),
+        new PP0105PooledFieldGivenBackTwiceAnalyzer());
 
     // The original document's findings are asked for once per candidate; a compilation and tree stay the same
     // while the user looks at the light bulb or Fix All walks a document.

@@ -470,4 +470,117 @@ public sealed class PP0105PooledFieldGivenBackTwiceTests
             public void Release() => ArrayPool<byte>.Shared.Return(_rented);
         }
         """);
+
+    [Fact]
+    public Task Guard_set_to_the_value_that_still_passes_its_check() => V.AnalyzerAsync("""
+        using System.Buffers;
+
+        sealed class Frame : IDisposable
+        {
+            private readonly byte[] _buffer = ArrayPool<byte>.Shared.Rent(1024);
+            private bool _open = true;
+
+            public int Length => _buffer.Length;
+
+            public void Dispose()
+            {
+                if (_open)
+                {
+                    {|PP0105:ArrayPool<byte>.Shared.Return(_buffer)|};
+                    _open = true;
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Struct_dispose_that_clears_itself_with_this_default() => V.AnalyzerAsync("""
+        using System.Buffers;
+
+        ref struct ValueBuilder
+        {
+            private char[]? _arrayToReturnToPool;
+            private Span<char> _chars;
+
+            public ValueBuilder(int capacity)
+            {
+                _arrayToReturnToPool = ArrayPool<char>.Shared.Rent(capacity);
+                _chars = _arrayToReturnToPool;
+            }
+
+            public int Capacity => _chars.Length;
+
+            public void Dispose()
+            {
+                char[]? toReturn = _arrayToReturnToPool;
+                this = default;
+                if (toReturn != null)
+                {
+                    ArrayPool<char>.Shared.Return(toReturn);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Guards_checked_by_a_helper_by_a_throw_helper_by_a_comparison_or_through_a_local() => V.AnalyzerAsync("""
+        using System.Buffers;
+
+        sealed class Frame : IDisposable
+        {
+            private readonly byte[] _a = ArrayPool<byte>.Shared.Rent(64);
+            private readonly byte[] _b = ArrayPool<byte>.Shared.Rent(64);
+            private readonly byte[] _c = ArrayPool<byte>.Shared.Rent(64);
+            private readonly byte[] _d = ArrayPool<byte>.Shared.Rent(64);
+            private bool _disposed;
+            private bool _reset;
+            private int _size;
+            private bool _cleared;
+
+            public int Lengths => _a.Length + _b.Length + _c.Length + _d.Length;
+
+            public void Dispose()
+            {
+                ThrowIfDisposed();
+                _disposed = true;
+                ArrayPool<byte>.Shared.Return(_a);
+            }
+
+            public void Reset()
+            {
+                ObjectDisposedException.ThrowIf(_reset, this);
+                _reset = true;
+                ArrayPool<byte>.Shared.Return(_b);
+            }
+
+            public void Clear()
+            {
+                if (_size > 0)
+                {
+                    ArrayPool<byte>.Shared.Return(_c);
+                    _size = 0;
+                }
+            }
+
+            public void Dispose(bool disposing)
+            {
+                var wasCleared = _cleared;
+                _cleared = true;
+                if (wasCleared || !disposing)
+                {
+                    return;
+                }
+
+                ArrayPool<byte>.Shared.Return(_d);
+            }
+
+            private void ThrowIfDisposed()
+            {
+                if (_disposed)
+                {
+                    throw new ObjectDisposedException(nameof(Frame));
+                }
+            }
+        }
+        """);
 }

@@ -9,24 +9,24 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace PoolRules.Analyzers.Flow;
 
 /// <summary>
-/// The names a method of a type may assign (fields and properties written, or passed by <c>ref</c>/<c>out</c>), read
-/// from its syntax and that of the same type's methods it calls by simple name, a few calls deep. An over-approximation
-/// by name: PP0105 only uses it to let a helper's write clear a field or set a guard, so a name too many can only cost a
-/// finding, never make one.
+/// The names a method of a type may assign (fields and properties written, or passed by <c>ref</c>/<c>out</c>) and the
+/// names it mentions at all, read from its syntax and that of the same type's methods it calls by simple name, a few
+/// calls deep. An over-approximation by name: PP0105 only uses it to let a helper check a guard, clear a field or set a
+/// guard, so a name too many can only cost a finding, never make one.
 /// </summary>
 internal sealed class FieldWrites
 {
     private const int MaxDepth = 3;
 
-    private readonly ConcurrentDictionary<IMethodSymbol, ImmutableHashSet<string>> _cache = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<IMethodSymbol, (ImmutableHashSet<string> Writes, ImmutableHashSet<string> Mentions)> _cache = new(SymbolEqualityComparer.Default);
 
     private readonly CancellationToken _cancellationToken;
 
     public FieldWrites(CancellationToken cancellationToken) => _cancellationToken = cancellationToken;
 
-    public ImmutableHashSet<string> Of(IMethodSymbol method, INamedTypeSymbol type) => Of(method.OriginalDefinition, type, 0);
+    public (ImmutableHashSet<string> Writes, ImmutableHashSet<string> Mentions) Of(IMethodSymbol method, INamedTypeSymbol type) => Of(method.OriginalDefinition, type, 0);
 
-    private ImmutableHashSet<string> Of(IMethodSymbol method, INamedTypeSymbol type, int depth)
+    private (ImmutableHashSet<string> Writes, ImmutableHashSet<string> Mentions) Of(IMethodSymbol method, INamedTypeSymbol type, int depth)
     {
         if (_cache.TryGetValue(method, out var known))
         {
@@ -34,11 +34,17 @@ internal sealed class FieldWrites
         }
 
         var names = ImmutableHashSet.CreateBuilder<string>();
+        var mentions = ImmutableHashSet.CreateBuilder<string>();
         var callees = new HashSet<string>();
         foreach (var reference in method.DeclaringSyntaxReferences)
         {
             foreach (var node in reference.GetSyntax(_cancellationToken).DescendantNodes())
             {
+                if (node is IdentifierNameSyntax mentioned)
+                {
+                    mentions.Add(mentioned.Identifier.ValueText);
+                }
+
                 switch (node)
                 {
                     case AssignmentExpressionSyntax assignment:
@@ -70,14 +76,16 @@ internal sealed class FieldWrites
                     {
                         if (member is IMethodSymbol helper && !SymbolEqualityComparer.Default.Equals(helper, method))
                         {
-                            names.UnionWith(Of(helper, type, depth + 1));
+                            var (writes, named) = Of(helper, type, depth + 1);
+                            names.UnionWith(writes);
+                            mentions.UnionWith(named);
                         }
                     }
                 }
             }
         }
 
-        var result = names.ToImmutable();
+        var result = (names.ToImmutable(), mentions.ToImmutable());
         // Only a complete answer is kept: one cut short by depth may be asked again from nearer the top.
         return depth == 0 ? _cache.GetOrAdd(method, result) : result;
     }

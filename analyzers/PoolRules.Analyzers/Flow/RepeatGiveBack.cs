@@ -28,17 +28,23 @@ internal sealed class RepeatGiveBack
     private const int Budget = 20_000;
 
     private readonly INamedTypeSymbol _type;
-    private readonly NetPoolCalls _pools;
+    private readonly KnownSymbols _known;
     private readonly FieldWrites _writes;
     private readonly Func<IFieldSymbol, bool> _mayHoldRental;
 
-    public RepeatGiveBack(INamedTypeSymbol type, NetPoolCalls pools, FieldWrites writes, Func<IFieldSymbol, bool> mayHoldRental)
+    public RepeatGiveBack(INamedTypeSymbol type, KnownSymbols known, FieldWrites writes, Func<IFieldSymbol, bool> mayHoldRental)
     {
         _type = type;
-        _pools = pools;
+        _known = known;
         _writes = writes;
         _mayHoldRental = mayHoldRental;
     }
+
+    /// <summary>What a call gives back to a .NET pool, as <see cref="PoolContracts"/> says: the value argument, or the receiver (an owner's Dispose).</summary>
+    public static IOperation? GivenBack(IInvocationOperation invocation, KnownSymbols known) =>
+        PoolContracts.Of(invocation, known) is { Effect: PoolEffect.GiveBack, IsNetPool: true } give
+            ? give.ValueArgument >= 0 ? invocation.Arguments[give.ValueArgument].Value : invocation.Instance
+            : null;
 
     /// <summary>The give-backs a second call repeats, with the field whose value they give back; empty when none or when the graph is not understood.</summary>
     public List<(IInvocationOperation GiveBack, IFieldSymbol Field)> Find(ControlFlowGraph graph)
@@ -181,6 +187,17 @@ internal sealed class RepeatGiveBack
                 {
                     case ILocalReferenceOperation local:
                         return state.WithAlias(local.Local, value);
+                    case IInstanceReferenceOperation:
+                        // `this = default;` in a struct's Dispose clears every field at once.
+                        foreach (var member in _type.GetMembers())
+                        {
+                            if (member is IFieldSymbol { IsStatic: false } or IPropertySymbol { IsStatic: false })
+                            {
+                                state = state.Assign(member.OriginalDefinition, Value.Unknown);
+                            }
+                        }
+
+                        return state;
                     case var target when Slot(target, state) is { } slot:
                         return state.Assign(slot, ValueOf(assignment.Value));
                     default:
@@ -270,16 +287,38 @@ internal sealed class RepeatGiveBack
             }
         }
 
-        if (_pools.GivenBack(invocation) is { } given && Alias(given, state) is { } field && _mayHoldRental(field))
+        if (GivenBack(invocation, _known) is { } given && Alias(given, state) is { } field && _mayHoldRental(field))
         {
             return state.Owe(new Pending(invocation, field, state.Checked, state.RefPassed));
+        }
+
+        // A field handed to a call may be checked there (`ObjectDisposedException.ThrowIf(_disposed, this)`).
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter?.RefKind is not (RefKind.Ref or RefKind.Out))
+            {
+                state = Touch(argument.Value, state);
+            }
         }
 
         var method = invocation.TargetMethod;
         if (method.MethodKind == MethodKind.LocalFunction || (IsOwnOrBase(method.ContainingType) && invocation.Instance is null or IInstanceReferenceOperation))
         {
-            // A helper of this type (or a local function) may clear the field or set the guard: what it may write counts as written.
-            foreach (var name in _writes.Of(method, _type))
+            // A helper of this type (or a local function) may check the guard (`ThrowIfDisposed()`), clear the field or
+            // set the guard: what it names counts as checked, what it may write as written.
+            var (writes, mentions) = _writes.Of(method, _type);
+            foreach (var name in mentions)
+            {
+                foreach (var mentioned in SlotsNamed(name))
+                {
+                    if (!state.Assigned.ContainsKey(mentioned))
+                    {
+                        state = state.Check(Constraint.Opaque(mentioned)) ?? state;
+                    }
+                }
+            }
+
+            foreach (var name in writes)
             {
                 foreach (var written in SlotsNamed(name))
                 {
@@ -402,7 +441,7 @@ internal sealed class RepeatGiveBack
 
                 return binary.LeftOperand.ConstantValue.HasValue && EntrySlot(binary.RightOperand, state) is { } right
                     ? state.Check(new Constraint(right, equal, binary.LeftOperand.ConstantValue.Value))
-                    : state;
+                    : Touch(binary, state);
             }
 
             case IIsNullOperation isNull when EntrySlot(isNull.Operand, state) is { } slot:
@@ -412,8 +451,23 @@ internal sealed class RepeatGiveBack
             case { Type.SpecialType: SpecialType.System_Boolean } when EntrySlot(condition, state) is { } flag:
                 return state.Check(new Constraint(flag, true, outcome));
             default:
-                return state;
+                // `_size > 0`, `ReferenceEquals(_buffer, s_scratch)`, `IsDisposed()`: a check this pass cannot evaluate.
+                return Touch(condition, state);
         }
+    }
+
+    /// <summary>Every slot <paramref name="operation"/> reads with its entry value counts as checked, in a way only an assignment of it can undo.</summary>
+    private static State Touch(IOperation operation, State state)
+    {
+        foreach (var read in operation.DescendantsAndSelf())
+        {
+            if (read is IFieldReferenceOperation or IPropertyReferenceOperation && EntrySlot(read, state) is { } slot)
+            {
+                state = state.Check(Constraint.Opaque(slot)) ?? state;
+            }
+        }
+
+        return state;
     }
 
     private static State? LearnPattern(IPatternOperation pattern, ISymbol slot, bool outcome, State state)
@@ -430,7 +484,7 @@ internal sealed class RepeatGiveBack
                 {
                     Nullness.Null => state.Check(new Constraint(slot, true, null)),
                     Nullness.NotNull => state.Check(new Constraint(slot, false, null)),
-                    _ => state,
+                    _ => state.Check(Constraint.Opaque(slot)),
                 };
         }
     }
@@ -463,7 +517,7 @@ internal sealed class RepeatGiveBack
         property.ContainingType.GetMembers().Any(m => m is IFieldSymbol field && SymbolEqualityComparer.Default.Equals(field.AssociatedSymbol, property));
 
     // Whether a next call, starting from the assigned value, fails the check the path to the give-back passed.
-    private static bool Contradicts(Constraint check, Value value) => value.Kind switch
+    private static bool Contradicts(Constraint check, Value value) => check.IsOpaque || value.Kind switch
     {
         ValueKind.Constant => check.Equal != Equals(value.Constant, check.Constant),
         ValueKind.NotNull => !(check is { Equal: false, Constant: null }),
@@ -505,6 +559,8 @@ internal sealed class RepeatGiveBack
     /// <summary>What a path learned about a slot's value on entry: it equals (or does not equal) a constant.</summary>
     private readonly struct Constraint : IEquatable<Constraint>
     {
+        private static readonly object OpaqueMarker = new();
+
         public Constraint(ISymbol slot, bool equal, object? constant)
         {
             // x != true is x == false: one form per fact, so contradictions are seen.
@@ -521,9 +577,14 @@ internal sealed class RepeatGiveBack
 
         public ISymbol Slot { get; }
 
+        /// <summary>A check of the slot that is not understood: any assignment of the slot may make a next call fail it.</summary>
+        public bool IsOpaque => ReferenceEquals(Constant, OpaqueMarker);
+
         public bool Equal { get; }
 
         public object? Constant { get; }
+
+        public static Constraint Opaque(ISymbol slot) => new(slot, equal: false, OpaqueMarker);
 
         public bool Equals(Constraint other) =>
             SymbolEqualityComparer.Default.Equals(Slot, other.Slot) && Equal == other.Equal && Equals(Constant, other.Constant);
@@ -612,7 +673,7 @@ internal sealed class RepeatGiveBack
         {
             foreach (var known in Checked)
             {
-                if (!SymbolEqualityComparer.Default.Equals(known.Slot, constraint.Slot))
+                if (known.IsOpaque || constraint.IsOpaque || !SymbolEqualityComparer.Default.Equals(known.Slot, constraint.Slot))
                 {
                     continue;
                 }
