@@ -148,8 +148,12 @@ public static class DisposalComparisonReport
             var others = lastPages.Diagnostics.Count(d => d.Id.StartsWith("PP", StringComparison.Ordinal) && d.Id != leakId);
             var disposalLeaks = lastDisposables!.Diagnostics.Count(d => d.Id == "CA2000");
             var exceptions = lastPages.Exceptions.Count + lastDisposables.Exceptions.Count;
-            report.AppendLine(
-                $"| {scale}x | {pages.Lines:N0} | {compileMs50:F0} | {poolRulesMs:F0} | {poolRules.Min():F0}–{poolRules.Max():F0} | {ca2000Ms:F0} | {Median(floorTimes):F0} | {poolRulesMs / ca2000Ms:F2} | {poolRulesMs / compileMs50:P1} | {ca2000Ms / compileMs50:P0} | {leaks} / {pages.SeededLeaks} | {disposalLeaks} / {disposables.SeededLeaks} | {others} | {exceptions} |");
+            var row =
+                $"| {scale}x | {pages.Lines:N0} | {compileMs50:F0} | {poolRulesMs:F0} | {poolRules.Min():F0}–{poolRules.Max():F0} | {ca2000Ms:F0} | {Median(floorTimes):F0} | {poolRulesMs / ca2000Ms:F2} | {poolRulesMs / compileMs50:P1} | {ca2000Ms / compileMs50:P0} | {leaks} / {pages.SeededLeaks} | {disposalLeaks} / {disposables.SeededLeaks} | {others} | {exceptions} |";
+            report.AppendLine(row);
+
+            // Each size's row as soon as it is measured: the large sizes take minutes on a shared machine.
+            Console.WriteLine(row);
             if (previous is { } last)
             {
                 growth.AppendLine(
