@@ -7,11 +7,12 @@ namespace PoolRules.Benchmarks;
 /// <c>dotnet run -c Release --project tests/PoolRules.Benchmarks -- --filter '*'</c> runs every benchmark;
 /// <c>--filter '*FastPath*'</c>, <c>'*RingPath*'</c>, <c>'*PtrRing*'</c>, <c>'*SlowPath*'</c> one class.
 /// <c>-- analyzer-cost [scales] [--runs N]</c> measures the analyzers against compile+emit on generated driver code.
-/// <c>-- analyzer-vs-ca2000 [scales] [--runs N] [--leak-heavy]</c> measures them side by side with CA2000 on the IDisposable twin (--leak-heavy: every method leaks twice).
+/// <c>-- analyzer-vs-ca2000 [scales] [--runs N] [--leak-heavy | --net-pools]</c> measures them side by side with CA2000 on the IDisposable twin (--leak-heavy: every method leaks twice; --net-pools: ArrayPool/MemoryPool/ObjectPool code, the PP0101-PP0105 rules).
 /// <c>-- proof-coverage [scale]</c> shows which generated methods the clean-body proof spares the control flow graph.
 /// <c>-- xdp [--seconds S] [--runs N] [--cpus RX,SRC]</c> measures the sample driver on AF_XDP against a bare ring loop (root).
 /// <c>-- engine-profile [scale] [rounds]</c> runs PoolRules alone on the leak-heavy code round after round (a load to profile).
 /// <c>-- engine-split [scale] [rounds]</c> times deciding, graphs, engine and reporting apart, in thread CPU time.
+/// <c>-- real-repo PATH... [--rules PP0101,...] [--no-tests] [--out FILE.md]</c> runs every analyzer over a real project's checkout (findings, rentals seen, AD0001).
 /// <c>-- fuzz [N] [--seed S]</c> runs N mutants of the analyzer tests' inputs through every analyzer (the long robustness run).
 /// <c>--filter '*NapiLocal*'</c>, <c>'*BulkPut*'</c> the kernel 6.x put paths (NAPI-local recycling, bulk put).
 /// <c>-- --interleaved fast|ring|slow|napi|bulk [rounds]</c> is the contention-robust cross-check (see <see cref="Interleaved"/>).
@@ -70,6 +71,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "engine-split")
         {
             Environment.Exit(Analyzers.EngineSplitBench.Run(args[1..]));
+        }
+
+        if (args.Length > 0 && args[0] == "real-repo")
+        {
+            Environment.Exit(Analyzers.RealRepoReport.RunAsync(args[1..]).GetAwaiter().GetResult());
         }
 
         if (args.Length > 0 && args[0] == "fuzz")

@@ -25,12 +25,13 @@ public static class AnalyzerHarness
         .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
         .ToImmutableArray();
 
-    /// <summary>A fresh compilation (nothing bound yet) of the code base, against net10.0 like the runtime build this process loads.</summary>
+    /// <summary>A fresh compilation (nothing bound yet) of the code base, against net10.0 like the runtime build this process loads, and Microsoft.Extensions.ObjectPool.</summary>
     public static CSharpCompilation Compile(GeneratedCodeBase code)
     {
         var trees = code.Files.Select(f => CSharpSyntaxTree.ParseText(f.Text, ParseOptions, path: f.Name));
         var references = Basic.Reference.Assemblies.Net100.References.All
-            .Append(MetadataReference.CreateFromFile(typeof(PagePool).Assembly.Location));
+            .Append(MetadataReference.CreateFromFile(typeof(PagePool).Assembly.Location))
+            .Append(MetadataReference.CreateFromFile(typeof(Microsoft.Extensions.ObjectPool.ObjectPool<>).Assembly.Location));
         return CSharpCompilation.Create(
             "Generated",
             trees,
@@ -139,4 +140,21 @@ public sealed record AnalyzerRun(ImmutableArray<Diagnostic> Diagnostics, IReadOn
 {
     /// <summary>The analyzers' total execution time, the sum ReportAnalyzer prints.</summary>
     public TimeSpan ExecutionTime => PerAnalyzer.Values.Aggregate(TimeSpan.Zero, (sum, t) => sum + t);
+}
+
+/// <summary>.editorconfig options from a dictionary, the same for every file: what the reports pass to the analyzers.</summary>
+internal sealed class DictionaryOptions(Dictionary<string, string> values) : AnalyzerConfigOptionsProvider
+{
+    private readonly Options _options = new(values);
+
+    public override AnalyzerConfigOptions GlobalOptions => _options;
+
+    public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => _options;
+
+    public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => _options;
+
+    private sealed class Options(Dictionary<string, string> values) : AnalyzerConfigOptions
+    {
+        public override bool TryGetValue(string key, out string value) => values.TryGetValue(key, out value!);
+    }
 }

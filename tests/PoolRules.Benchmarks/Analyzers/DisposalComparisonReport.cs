@@ -18,8 +18,9 @@ using PoolRules.Analyzers.Flow;
 namespace PoolRules.Benchmarks.Analyzers;
 
 /// <summary>
-/// <c>dotnet run -c Release --project tests/PoolRules.Benchmarks -- analyzer-vs-ca2000 [scales] [--runs N] [--sequential] [--cold] [--leak-heavy]</c>: PoolRules'
-/// analyzers on the page flavour of the generated driver code base against CA2000 (Microsoft.CodeAnalysis.NetAnalyzers)
+/// <c>dotnet run -c Release --project tests/PoolRules.Benchmarks -- analyzer-vs-ca2000 [scales] [--runs N] [--sequential] [--cold] [--leak-heavy | --net-pools]</c>: PoolRules'
+/// analyzers on the page flavour of the generated driver code base (<c>--net-pools</c>: on the .NET pool code base of
+/// <see cref="NetPoolCodeGenerator"/>, where PP0101-PP0105 do the work) against CA2000 (Microsoft.CodeAnalysis.NetAnalyzers)
 /// on its IDisposable twin, in one process, each size measured as the median of several interleaved runs: analyzer
 /// time as <c>-p:ReportAnalyzer=true</c> reports it, compile+emit time, both ratios, the growth from one size to the
 /// next, and each analyzer's findings against the seeded leaks. A third analyzer that only builds the control flow
@@ -45,11 +46,16 @@ public static class DisposalComparisonReport
         var concurrent = true;
         var cold = false;
         var leakHeavy = false;
+        var netPools = false;
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] == "--leak-heavy")
             {
                 leakHeavy = true;
+            }
+            else if (args[i] == "--net-pools")
+            {
+                netPools = true;
             }
             else if (args[i] == "--sequential")
             {
@@ -75,12 +81,22 @@ public static class DisposalComparisonReport
         }
 
         var ca2000 = LoadCa2000();
-        var floor = ImmutableArray.Create<DiagnosticAnalyzer>(new ControlFlowGraphFloorAnalyzer());
+        if (netPools && leakHeavy)
+        {
+            Console.Error.WriteLine("analyzer-vs-ca2000: --leak-heavy is a shape of the page code base; --net-pools has its own");
+            return 2;
+        }
+
+        GeneratedCodeBase Generate(int scale, bool pooled) => netPools
+            ? NetPoolCodeGenerator.Generate(scale, pooled ? CodeFlavor.NetPools : CodeFlavor.Disposables)
+            : DriverCodeGenerator.Generate(scale, pooled ? CodeFlavor.Pages : CodeFlavor.Disposables, leakHeavy);
+        var leakId = netPools ? "PP0101" : "PP0001";
+        var floor = ImmutableArray.Create<DiagnosticAnalyzer>(netPools ? new ControlFlowGraphFloorAnalyzer("Rent", "Get") : new ControlFlowGraphFloorAnalyzer());
         var options = new DictionaryOptions(Ca2000Options);
         var report = new StringBuilder();
-        report.AppendLine($"PoolRules analyzers (page flavour{(leakHeavy ? ", every method two leaks" : "")}) vs {ca2000[0].GetType().Name} from Microsoft.CodeAnalysis.NetAnalyzers (IDisposable flavour); median of {runs} runs; times as ReportAnalyzer reports them, {(concurrent ? "concurrent" : "sequential")} analysis, {(cold ? "on a fresh compilation" : "on the compilation just emitted, as in a build")}, {(System.Runtime.GCSettings.IsServerGC ? "server GC (as the compiler server)" : "workstation GC")}");
+        report.AppendLine($"PoolRules analyzers ({(netPools ? ".NET pool flavour" : "page flavour")}{(leakHeavy ? ", every method two leaks" : "")}) vs {ca2000[0].GetType().Name} from Microsoft.CodeAnalysis.NetAnalyzers (IDisposable flavour); median of {runs} runs; times as ReportAnalyzer reports them, {(concurrent ? "concurrent" : "sequential")} analysis, {(cold ? "on a fresh compilation" : "on the compilation just emitted, as in a build")}, {(System.Runtime.GCSettings.IsServerGC ? "server GC (as the compiler server)" : "workstation GC")}");
         report.AppendLine();
-        report.AppendLine("| scale | lines | compile+emit ms | PoolRules ms | PoolRules min–max ms | CA2000 ms | CFG floor ms | PoolRules / CA2000 | PoolRules / compile | CA2000 / compile | PP0001 found / seeded | CA2000 found / seeded | other PP | AD0001 |");
+        report.AppendLine($"| scale | lines | compile+emit ms | PoolRules ms | PoolRules min–max ms | CA2000 ms | CFG floor ms | PoolRules / CA2000 | PoolRules / compile | CA2000 / compile | {leakId} found / seeded | CA2000 found / seeded | other PP | AD0001 |");
         report.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         var growth = new StringBuilder();
         (int Lines, double PoolRules, double Ca2000, double Compile)? previous = null;
@@ -89,8 +105,8 @@ public static class DisposalComparisonReport
         splitReport.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
         // A process-wide warm-up, so the sizes measured first do not carry the JIT's tiering (a compiler server that has
         // been up for a while runs tier-1 code): four rounds at 2x of everything that is measured.
-        var warmUpPages = DriverCodeGenerator.Generate(2, CodeFlavor.Pages);
-        var warmUpDisposables = DriverCodeGenerator.Generate(2, CodeFlavor.Disposables);
+        var warmUpPages = Generate(2, pooled: true);
+        var warmUpDisposables = Generate(2, pooled: false);
         for (var i = 0; i < 4; i++)
         {
             await AnalyzerHarness.AnalyzeAsync(Prepared(AnalyzerHarness.Compile(warmUpPages), cold), AnalyzerHarness.PoolRulesAnalyzers, concurrentAnalysis: concurrent);
@@ -100,8 +116,8 @@ public static class DisposalComparisonReport
 
         foreach (var scale in scales)
         {
-            var pages = DriverCodeGenerator.Generate(scale, CodeFlavor.Pages, leakHeavy);
-            var disposables = DriverCodeGenerator.Generate(scale, CodeFlavor.Disposables, leakHeavy);
+            var pages = Generate(scale, pooled: true);
+            var disposables = Generate(scale, pooled: false);
             var compile = new List<double>();
             var poolRules = new List<double>();
             var disposal = new List<double>();
@@ -138,12 +154,16 @@ public static class DisposalComparisonReport
             var compileMs50 = Median(compile);
             var poolRulesMs = Median(poolRules);
             var ca2000Ms = Median(disposal);
-            var leaks = lastPages!.Diagnostics.Count(d => d.Id == "PP0001");
-            var others = lastPages.Diagnostics.Count(d => d.Id.StartsWith("PP", StringComparison.Ordinal) && d.Id != "PP0001");
+            var leaks = lastPages!.Diagnostics.Count(d => d.Id == leakId);
+            var others = lastPages.Diagnostics.Count(d => d.Id.StartsWith("PP", StringComparison.Ordinal) && d.Id != leakId);
             var disposalLeaks = lastDisposables!.Diagnostics.Count(d => d.Id == "CA2000");
             var exceptions = lastPages.Exceptions.Count + lastDisposables.Exceptions.Count;
-            report.AppendLine(
-                $"| {scale}x | {pages.Lines:N0} | {compileMs50:F0} | {poolRulesMs:F0} | {poolRules.Min():F0}–{poolRules.Max():F0} | {ca2000Ms:F0} | {Median(floorTimes):F0} | {poolRulesMs / ca2000Ms:F2} | {poolRulesMs / compileMs50:P1} | {ca2000Ms / compileMs50:P0} | {leaks} / {pages.SeededLeaks} | {disposalLeaks} / {disposables.SeededLeaks} | {others} | {exceptions} |");
+            var row =
+                $"| {scale}x | {pages.Lines:N0} | {compileMs50:F0} | {poolRulesMs:F0} | {poolRules.Min():F0}–{poolRules.Max():F0} | {ca2000Ms:F0} | {Median(floorTimes):F0} | {poolRulesMs / ca2000Ms:F2} | {poolRulesMs / compileMs50:P1} | {ca2000Ms / compileMs50:P0} | {leaks} / {pages.SeededLeaks} | {disposalLeaks} / {disposables.SeededLeaks} | {others} | {exceptions} |";
+            report.AppendLine(row);
+
+            // Each size's row as soon as it is measured: the large sizes take minutes on a shared machine.
+            Console.WriteLine(row);
             if (previous is { } last)
             {
                 growth.AppendLine(
@@ -223,27 +243,11 @@ public static class DisposalComparisonReport
 
         public Assembly LoadFromPath(string fullPath) => Assembly.LoadFrom(fullPath);
     }
-
-    private sealed class DictionaryOptions(Dictionary<string, string> values) : AnalyzerConfigOptionsProvider
-    {
-        private readonly Options _options = new(values);
-
-        public override AnalyzerConfigOptions GlobalOptions => _options;
-
-        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => _options;
-
-        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => _options;
-
-        private sealed class Options(Dictionary<string, string> values) : AnalyzerConfigOptions
-        {
-            public override bool TryGetValue(string key, out string value) => values.TryGetValue(key, out value!);
-        }
-    }
 }
 
 /// <summary>
 /// The floor of any analysis built on Roslyn's control flow graph: builds the graph of every method body that allocates
-/// a page (the methods PoolRules' dataflow has to run on) and does nothing else.
+/// a page (the methods PoolRules' dataflow has to run on), or calls one of the given take methods, and does nothing else.
 /// </summary>
 #pragma warning disable RS1001, RS1036, RS2008 // A measuring stick run in-process by the benchmark, never shipped or loaded by a compiler.
 public sealed class ControlFlowGraphFloorAnalyzer : DiagnosticAnalyzer
@@ -252,6 +256,15 @@ public sealed class ControlFlowGraphFloorAnalyzer : DiagnosticAnalyzer
 #pragma warning disable RS2008
     private static readonly DiagnosticDescriptor Unused = new("FLOOR01", "CFG floor", "unused", "Benchmark", DiagnosticSeverity.Hidden, isEnabledByDefault: true);
 #pragma warning restore RS2008
+
+    private readonly string[] _takes;
+
+    public ControlFlowGraphFloorAnalyzer()
+        : this("AllocPages", "DevAllocPages", "AllocFrag")
+    {
+    }
+
+    public ControlFlowGraphFloorAnalyzer(params string[] takes) => _takes = takes;
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Unused);
 
@@ -271,11 +284,11 @@ public sealed class ControlFlowGraphFloorAnalyzer : DiagnosticAnalyzer
         });
     }
 
-    private static bool Allocates(SyntaxNode body)
+    private bool Allocates(SyntaxNode body)
     {
         foreach (var node in body.DescendantNodes())
         {
-            if (node is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "AllocPages" or "DevAllocPages" or "AllocFrag" } })
+            if (node is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax access } && Array.IndexOf(_takes, access.Name.Identifier.ValueText) >= 0)
             {
                 return true;
             }

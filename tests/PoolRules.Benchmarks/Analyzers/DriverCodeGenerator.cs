@@ -482,6 +482,9 @@ public enum CodeFlavor
 
     /// <summary>IDisposable buffers (CA2000).</summary>
     Disposables,
+
+    /// <summary>Rentals from ArrayPool, MemoryPool and ObjectPool (PoolRules' PP0101-PP0105; <see cref="NetPoolCodeGenerator"/>).</summary>
+    NetPools,
 }
 
 /// <summary>A generated code base: its files, how many leaks were seeded, how many methods it has.</summary>

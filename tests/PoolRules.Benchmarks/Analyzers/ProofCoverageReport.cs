@@ -32,7 +32,7 @@ public static class ProofCoverageReport
                 var shape = new string(method.Identifier.ValueText.TakeWhile(char.IsLetter).ToArray());
                 var row = rows.TryGetValue(shape, out var existing) ? existing : default;
                 row.Methods++;
-                if (model.GetOperation(method) is IMethodBodyOperation body && PageFlowCache.MayInvolvePages(body.Syntax))
+                if (model.GetOperation(method) is IMethodBodyOperation body && PageFlowCache.MayInvolvePages(body.Syntax, known))
                 {
                     row.Filtered++;
                     bodies.Add((body, model.GetDeclaredSymbol(method) as IMethodSymbol));
