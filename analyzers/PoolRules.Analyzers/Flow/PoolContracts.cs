@@ -43,7 +43,10 @@ internal enum PoolEffect : byte
     /// <summary><c>Interlocked.Exchange(ref slot, x)</c> on a page slot: the old page is the caller's, x stays in the slot.</summary>
     SlotExchange,
 
-    /// <summary>A pool member or a page member that only looks at its receiver and arguments.</summary>
+    /// <summary>
+    /// A page member that only looks at the page it is called on (and its arguments), or, with <see cref="PoolOperation.Pool"/>
+    /// set, a pool member that only looks at its arguments.
+    /// </summary>
     Use,
 
     /// <summary>The result is a view of the value (AsSpan, AsMemory, Slice, owner.Memory, new ArraySegment): it shares the rental's lifetime.</summary>
@@ -68,6 +71,7 @@ internal readonly struct PoolOperation
 
     public PoolEffect Effect { get; }
 
+    /// <summary>The pool's kind for a take, give-back, release, drop or share; a view or a pending task carries whatever kind its value has.</summary>
     public PoolKind Kind { get; }
 
     /// <summary>The expression naming the pool taken from or given back to; null where the contract names none (owner.Dispose()).</summary>
