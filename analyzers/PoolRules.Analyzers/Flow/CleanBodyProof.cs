@@ -181,9 +181,21 @@ internal sealed partial class CleanBodyProof
                     {
                         foreach (var id in DisposedOwners(declared.DeclarationGroup))
                         {
-                            (disposed ??= new()).Add((id, _jumps.Count));
+                            if (disposed is null)
+                            {
+                                // The rest of the block runs inside the declaration's implicit finally.
+                                disposed = new();
+                                _finallyDepth++;
+                            }
+
+                            disposed.Add((id, _jumps.Count));
                         }
                     }
+                }
+
+                if (disposed is not null)
+                {
+                    _finallyDepth--;
                 }
 
                 for (var i = (disposed?.Count ?? 0) - 1; i >= 0; i--)
@@ -239,7 +251,9 @@ internal sealed partial class CleanBodyProof
                 }
 
                 var usingMark = _jumps.Count;
+                _finallyDepth++;
                 Statement(@using.Body);
+                _finallyDepth--;
                 if (@using.Resources is IVariableDeclarationGroupOperation owners)
                 {
                     foreach (var id in DisposedOwners(owners))
