@@ -28,7 +28,7 @@ namespace PoolRules.Benchmarks.Analyzers;
 /// each finding with file:line and its source line, and the analyzer exceptions (AD0001), which must be zero.
 /// <c>--no-tests</c> leaves out test folders (<c>test</c>, <c>tests</c>, <c>*Tests</c>, <c>*.Test</c>); <c>--exclude</c> any
 /// other folder name; <c>--option</c> is an .editorconfig key the analyzers read
-/// (<c>dotnet_code_quality.PP0101.exception_paths=true</c>); <c>--rules</c> limits the findings reported (all PP ids by default).
+/// (<c>dotnet_code_quality.PP0101.exception_paths=true</c>); <c>--errors</c> prints every compiler error (what did not bind); <c>--rules</c> limits the findings reported (all PP ids by default).
 /// </summary>
 public static partial class RealRepoReport
 {
@@ -60,6 +60,7 @@ public static partial class RealRepoReport
         HashSet<string>? rules = null;
         string? outFile = null;
         var noTests = false;
+        var printErrors = false;
         var extra = new List<MetadataReference>();
         for (var i = 0; i < args.Length; i++)
         {
@@ -85,6 +86,9 @@ public static partial class RealRepoReport
                     var path = args[++i];
                     extra.AddRange((Directory.Exists(path) ? Directory.GetFiles(path, "*.dll") : [path]).Select(f => MetadataReference.CreateFromFile(f)));
                     break;
+                case "--errors":
+                    printErrors = true;
+                    break;
                 case "--no-tests":
                     noTests = true;
                     break;
@@ -102,7 +106,7 @@ public static partial class RealRepoReport
 
         if (roots.Count == 0)
         {
-            Console.Error.WriteLine("real-repo PATH... [--rules PP0101,...] [--no-tests] [--exclude DIR] [--framework net8.0|net10.0] [--reference DLL|DIR] [--option KEY=VALUE] [--out FILE.md]");
+            Console.Error.WriteLine("real-repo PATH... [--rules PP0101,...] [--no-tests] [--exclude DIR] [--framework net8.0|net10.0] [--reference DLL|DIR] [--option KEY=VALUE] [--errors] [--out FILE.md]");
             return 2;
         }
 
@@ -111,7 +115,7 @@ public static partial class RealRepoReport
         var results = new List<RepoResult>();
         foreach (var root in roots)
         {
-            var result = await AnalyzeRepoAsync(root, exclude, noTests, [.. Framework == "net10.0" ? Net100.References.All : Net80.References.All, ObjectPool, .. extra], new DictionaryOptions(options), reported);
+            var result = await AnalyzeRepoAsync(root, exclude, noTests, printErrors, [.. Framework == "net10.0" ? Net100.References.All : Net80.References.All, ObjectPool, .. extra], new DictionaryOptions(options), reported);
             results.Add(result);
             PrintResult(result, reported);
         }
@@ -127,7 +131,7 @@ public static partial class RealRepoReport
     }
 
     private static async Task<RepoResult> AnalyzeRepoAsync(
-        string root, HashSet<string> exclude, bool noTests, ImmutableArray<MetadataReference> framework, AnalyzerConfigOptionsProvider config, string[] reported)
+        string root, HashSet<string> exclude, bool noTests, bool printErrors, ImmutableArray<MetadataReference> framework, AnalyzerConfigOptionsProvider config, string[] reported)
     {
         var clock = Stopwatch.StartNew();
         var files = Walk(root, exclude, noTests, "*.cs").ToList();
@@ -199,7 +203,7 @@ public static partial class RealRepoReport
             // Compiler errors only: an analyzer's or [Experimental]'s own error ids (NPG9001) do not stop anything binding.
             foreach (var error in compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error && d.Id.StartsWith("CS", StringComparison.Ordinal) && !d.IsSuppressed))
             {
-                if (Environment.GetEnvironmentVariable("REALREPO_ERRORS") is not null)
+                if (printErrors)
                 {
                     Console.WriteLine(error);
                 }
