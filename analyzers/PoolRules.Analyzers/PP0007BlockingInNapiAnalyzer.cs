@@ -23,8 +23,10 @@ public sealed class PP0007BlockingInNapiAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(start =>
         {
+            // No code can be NAPI-safe where nothing names Napi: then no callback is registered, as every call and
+            // property read of the compilation would otherwise reach one.
             var known = KnownSymbols.For(start.Compilation);
-            if (known is null)
+            if (known is null || !known.NapiContexts.MayHaveSafeContexts)
             {
                 return;
             }
@@ -34,7 +36,7 @@ public sealed class PP0007BlockingInNapiAnalyzer : DiagnosticAnalyzer
                 operation =>
                 {
                     var (what, location) = Blocking(operation.Operation, blocking);
-                    if (what is null || location is null || !known.NapiContexts.MayHaveSafeContexts)
+                    if (what is null || location is null)
                     {
                         return;
                     }

@@ -97,8 +97,12 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        return method && field && type.DeclaringSyntaxReferences.Any(r => r.GetSyntax(cancellationToken).DescendantNodes().OfType<InvocationExpressionSyntax>().Any(c => CalledName(c) is "Rent" or "Get"));
+        return method && field && type.DeclaringSyntaxReferences.Any(r => r.GetSyntax(cancellationToken).DescendantNodes().OfType<InvocationExpressionSyntax>().Any(c => TakesByName(c, pools)));
     }
+
+    /// <summary>A call named Rent, or Get where ObjectPool exists (without it no Get takes, and Get is a common name).</summary>
+    private static bool TakesByName(InvocationExpressionSyntax call, NetPools pools) =>
+        CalledName(call) is "Rent" or "Get" && pools.MayTakeOrGiveBack(CalledName(call)!);
 
     private static bool GivesBackByName(SyntaxNode method) =>
         method.DescendantNodes().OfType<InvocationExpressionSyntax>().Any(c => CalledName(c) is "Return" or "Dispose");
@@ -132,7 +136,7 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
         /// <summary>A call named Rent or Get: when it takes from a pool, the field it ends up in is pooled.</summary>
         public void VisitCall(SyntaxNodeAnalysisContext context)
         {
-            if (CalledName((InvocationExpressionSyntax)context.Node) is not ("Rent" or "Get"))
+            if (!TakesByName((InvocationExpressionSyntax)context.Node, _pools))
             {
                 return;
             }

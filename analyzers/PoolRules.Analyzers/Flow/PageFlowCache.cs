@@ -187,7 +187,7 @@ internal sealed class PageFlowCache
         try
         {
             var started = MeasureSplit ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
-            if (!MayInvolvePages(block.Syntax, _known)
+            if (!(PreFilter(block.Syntax, _known) switch { Involvement.Names => CallsPoolMember(block), Involvement.None => false, _ => true })
                 && !(owner is not null && owner.Parameters.Any(_known.TakesOwnership))
                 && !(_known.HasPages && CallsSourcePageMethod(block)))
             {
@@ -258,8 +258,19 @@ internal sealed class PageFlowCache
     /// of a parameter cannot break a pool rule, so no control flow graph is built for it. Which names count comes from
     /// the pool contracts this compilation can see (none of the page names where it does not reference the runtime).
     /// </summary>
-    public static bool MayInvolvePages(SyntaxNode node, KnownSymbols known)
+    public static bool MayInvolvePages(SyntaxNode node, KnownSymbols known) => PreFilter(node, known) != Involvement.None;
+
+    /// <summary>What the syntactic pre-filter found: nothing, only calls named like a take or give-back, or a shape that needs no call (a slot cleared, an ownership attribute).</summary>
+    private enum Involvement
     {
+        None,
+        Names,
+        Other,
+    }
+
+    private static Involvement PreFilter(SyntaxNode node, KnownSymbols known)
+    {
+        var found = Involvement.None;
         foreach (var descendant in node.DescendantNodesAndSelf())
         {
             switch (descendant)
@@ -267,14 +278,36 @@ internal sealed class PageFlowCache
                 case InvocationExpressionSyntax invocation:
                     if (InvokedName(invocation.Expression) is { } name && PoolContracts.MayTakeOrGiveBack(name, known))
                     {
-                        return true;
+                        found = Involvement.Names;
                     }
 
                     break;
                 case AssignmentExpressionSyntax { Right: LiteralExpressionSyntax literal } when known.HasPages && literal.IsKind(SyntaxKind.NullLiteralExpression):
-                    return true;
+                    return Involvement.Other;
                 case AttributeSyntax attribute when known.HasPages && attribute.Name.ToString().Contains("TakesPageOwnership"):
-                    return true;
+                    return Involvement.Other;
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// The semantic half of the pre-filter: a name like <c>Return</c> or <c>Get</c> is common, and only a call that binds
+    /// to a pool's own member (what <see cref="PoolContracts"/> calls a take, give-back, release, drop, share or slot
+    /// exchange) starts or ends a lifetime, or a source method of that name, whose summary may. The operations are already
+    /// bound; the graph is what costs.
+    /// </summary>
+    private bool CallsPoolMember(IOperation block)
+    {
+        foreach (var operation in block.Descendants())
+        {
+            if (operation is IInvocationOperation invocation && InvokedName(invocation.Syntax is InvocationExpressionSyntax call ? call.Expression : null) is { } name
+                && PoolContracts.MayTakeOrGiveBack(name, _known)
+                && (invocation.TargetMethod.DeclaringSyntaxReferences.Length > 0
+                    || PoolContracts.Of(invocation, _known).Effect is PoolEffect.Take or PoolEffect.GiveBack or PoolEffect.Release or PoolEffect.Drop or PoolEffect.Share or PoolEffect.SlotExchange))
+            {
+                return true;
             }
         }
 
@@ -314,7 +347,7 @@ internal sealed class PageFlowCache
         return false;
     }
 
-    private static string? InvokedName(ExpressionSyntax expression) => expression switch
+    private static string? InvokedName(ExpressionSyntax? expression) => expression switch
     {
         MemberAccessExpressionSyntax member => member.Name.Identifier.ValueText,
         MemberBindingExpressionSyntax binding => binding.Name.Identifier.ValueText,

@@ -652,6 +652,14 @@ internal sealed class NapiContexts
 
         foreach (var tree in _known.Compilation.SyntaxTrees)
         {
+            // Every such name spells "Napi" in the text, unless written with a Unicode escape: most trees are settled
+            // by a text search instead of a walk of all their nodes.
+            if (tree.TryGetText(out var text) && text.ToString() is var source
+                && source.IndexOf("Napi", StringComparison.Ordinal) < 0 && source.IndexOf("\\u", StringComparison.Ordinal) < 0)
+            {
+                continue;
+            }
+
             foreach (var node in tree.GetRoot().DescendantNodes())
             {
                 if (node is SimpleNameSyntax { Identifier.ValueText: "Napi" or "NapiPoll" or "NapiContext" or "NapiContextAttribute" })
