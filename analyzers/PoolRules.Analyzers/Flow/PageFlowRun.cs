@@ -898,7 +898,7 @@ internal sealed class PageFlowRun
                 return defaultValue.Type is { IsReferenceType: true } ? FlowState.OnlyNull : NoRefs;
             case IFlowCaptureOperation capture:
                 _state.SetVar(capture.Id, Eval(capture.Value));
-                if (VarKey(capture.Value) is ISymbol captured)
+                if (CapturedVariable(capture.Value) is { } captured)
                 {
                     _captureSources[capture.Id] = captured;
                 }
@@ -1230,6 +1230,11 @@ internal sealed class PageFlowRun
                 AssignVar(parameter.Parameter, value, assignment);
                 break;
             case IDiscardOperation:
+                break;
+            case IFlowCaptureReferenceOperation capture when _captureSources.TryGetValue(capture.Id, out var source)
+                && source is ILocalSymbol { IsRef: false } or IParameterSymbol { RefKind: RefKind.None }:
+                // `first ??= node` writes the variable the graph captured as its target.
+                AssignVar(source, value, assignment);
                 break;
             case IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation:
                 Use(value, assignment.Value);
@@ -2249,6 +2254,14 @@ internal sealed class PageFlowRun
         _state = saved;
         return (whenTrue, whenFalse);
     }
+
+    /// <summary>The local or parameter a captured value reads, through captures of captures (<c>x ??= y</c> captures x twice).</summary>
+    private ISymbol? CapturedVariable(IOperation value) => VarKey(value) switch
+    {
+        ISymbol symbol => symbol,
+        CaptureId inner when _captureSources.TryGetValue(inner, out var source) => source,
+        _ => null,
+    };
 
     private static object? VarKey(IOperation operand) => Unwrap(operand) switch
     {
