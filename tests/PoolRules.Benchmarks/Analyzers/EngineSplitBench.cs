@@ -53,7 +53,7 @@ public static partial class EngineSplitBench
             var engineBodies = new List<(IMethodBodyOperation Body, IMethodSymbol Method)>();
             foreach (var (body, method) in bodies)
             {
-                if (PageFlowCache.MayInvolvePages(body.Syntax) && !CleanBodyProof.Holds(known, body, method))
+                if (PageFlowCache.MayInvolvePages(body.Syntax, known) && !CleanBodyProof.Holds(known, body, method))
                 {
                     engineBodies.Add((body, method));
                 }
