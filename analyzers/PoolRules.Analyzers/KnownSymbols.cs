@@ -192,6 +192,31 @@ internal sealed class KnownSymbols
             && (receiver.TypeArguments.Contains(stored, SymbolEqualityComparer.Default) || method.ContainingType.TypeArguments.Contains(stored, SymbolEqualityComparer.Default));
     }
 
+    /// <summary>
+    /// A call whose callee outside this compilation keeps a rental (or a view of it) it is given, as far as can be
+    /// told without its body: a constructor taking an array, a view or a class (<c>new ReadOnlySequence&lt;byte&gt;(segment, ...)</c>
+    /// is captured by the object made), or a parameter of an interface this project's type implements
+    /// (<c>ThreadPool.UnsafeQueueUserWorkItem(handler, ...)</c>: the callee will call back into it). Precision before
+    /// recall: a lost rental inside such an object goes unreported.
+    /// </summary>
+    public bool KeepsRental(IMethodSymbol method, IParameterSymbol parameter, IOperation argument)
+    {
+        if (NetPools is not { } pools || method.DeclaringSyntaxReferences.Length > 0 || parameter.RefKind != RefKind.None)
+        {
+            return false;
+        }
+
+        if (method.MethodKind == MethodKind.Constructor)
+        {
+            // A string is a copy of the characters it is made from.
+            return method.ContainingType.SpecialType == SpecialType.None && (pools.MayHoldRental(parameter.Type) || pools.IsView(parameter.Type));
+        }
+
+        var given = (argument is Microsoft.CodeAnalysis.Operations.IConversionOperation conversion ? conversion.Operand : argument).Type;
+        return parameter.Type is INamedTypeSymbol { TypeKind: TypeKind.Interface } callback && given is INamedTypeSymbol { TypeKind: TypeKind.Class } own
+            && own.DeclaringSyntaxReferences.Length > 0 && own.AllInterfaces.Contains(callback, SymbolEqualityComparer.Default);
+    }
+
     public bool TakesOwnership(IParameterSymbol parameter)
     {
         if (TakesPageOwnership is null)

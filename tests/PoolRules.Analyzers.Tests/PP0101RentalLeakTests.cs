@@ -396,4 +396,232 @@ public sealed class PP0101RentalLeakTests
             int Get(System.Collections.Generic.Dictionary<int, int> map) => map[1];
         }
         """);
+    // ---- issue 13: hand-ons seen in real projects (orleans, MessagePack, Pipelines.Sockets.Unofficial) ----------
+
+    [Fact]
+    public Task Rental_passed_to_the_constructor_of_a_returned_owner_is_handed_on() => V.AnalyzerAsync("""
+        using System;
+        using System.Buffers;
+
+        sealed class Lease
+        {
+            private readonly ArrayPool<byte> _pool;
+
+            public Lease(ArrayPool<byte> pool, Memory<byte> memory)
+            {
+                _pool = pool;
+                Memory = memory;
+            }
+
+            public Memory<byte> Memory { get; }
+
+            public static Lease Create(ArrayPool<byte> pool, int size)
+            {
+                var array = pool.Rent(size);
+                return new Lease(pool, array);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Rental_not_given_to_the_constructor_still_leaks() => V.AnalyzerAsync("""
+        using System;
+        using System.Buffers;
+
+        sealed class Lease
+        {
+            public Lease(ArrayPool<byte> pool, int size) { }
+
+            public static Lease Create(ArrayPool<byte> pool, int size)
+            {
+                var array = {|PP0101:pool.Rent(size)|};
+                array[0] = 1;
+                return new Lease(pool, size);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Rental_copied_into_a_new_string_still_leaks() => V.AnalyzerAsync("""
+        using System.Buffers;
+
+        class Names
+        {
+            string Make(int n)
+            {
+                var chars = {|PP0101:ArrayPool<char>.Shared.Rent(n)|};
+                return new string(chars, 0, n);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Pooled_segment_inside_a_returned_sequence_is_handed_on() => V.AnalyzerAsync("""
+        using System;
+        using System.Buffers;
+        using Microsoft.Extensions.ObjectPool;
+
+        sealed class Segment : ReadOnlySequenceSegment<byte>
+        {
+            public static readonly ObjectPool<Segment> Pool = ObjectPool.Create<Segment>();
+
+            public void Initialize(ReadOnlyMemory<byte> memory) => Memory = memory;
+        }
+
+        static class Sequences
+        {
+            public static ReadOnlySequence<byte> One(byte[] data)
+            {
+                var segment = Segment.Pool.Get();
+                segment.Initialize(data);
+                return new ReadOnlySequence<byte>(segment, 0, segment, data.Length);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Pooled_node_linked_by_a_source_method_that_stores_it_is_handed_on() => V.AnalyzerAsync("""
+        using Microsoft.Extensions.ObjectPool;
+
+        sealed class Node
+        {
+            public static readonly ObjectPool<Node> Pool = ObjectPool.Create<Node>();
+            public Node? Next { get; private set; }
+            public void SetNext(Node next) => Next = next;
+
+            public static Node? Build(int n)
+            {
+                Node? first = null;
+                Node? previous = null;
+                for (var i = 0; i < n; i++)
+                {
+                    var node = Pool.Get();
+                    previous?.SetNext(node);
+                    first ??= node;
+                    previous = node;
+                }
+
+                return first;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Pooled_node_passed_to_a_source_method_that_only_reads_it_still_leaks() => V.AnalyzerAsync("""
+        using Microsoft.Extensions.ObjectPool;
+
+        sealed class Node
+        {
+            public static readonly ObjectPool<Node> Pool = ObjectPool.Create<Node>();
+            public int Depth { get; private set; }
+            public void Follow(Node other) => Depth = other.Depth + 1;
+
+            public int Build(Node start)
+            {
+                var node = {|PP0101:Pool.Get()|};
+                start?.Follow(node);
+                return node.Depth;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Pooled_work_item_queued_to_the_thread_pool_is_handed_on() => V.AnalyzerAsync("""
+        using System.Threading;
+        using Microsoft.Extensions.ObjectPool;
+
+        sealed class Receiver
+        {
+            private static readonly ObjectPool<Handler> Pool = ObjectPool.Create<Handler>();
+
+            public void OnMessage(string message)
+            {
+                var handler = Pool.Get();
+                handler.Message = message;
+                ThreadPool.UnsafeQueueUserWorkItem(handler, preferLocal: true);
+            }
+
+            public sealed class Handler : IThreadPoolWorkItem
+            {
+                public string? Message { get; set; }
+
+                public void Execute()
+                {
+                    Message = null;
+                    Pool.Return(this);
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Pooled_work_item_that_is_never_queued_still_leaks() => V.AnalyzerAsync("""
+        using System.Threading;
+        using Microsoft.Extensions.ObjectPool;
+
+        sealed class Receiver
+        {
+            private static readonly ObjectPool<Handler> Pool = ObjectPool.Create<Handler>();
+
+            public void OnMessage(string message)
+            {
+                var handler = {|PP0101:Pool.Get()|};
+                handler.Message = message;
+                handler.Execute();
+            }
+
+            public sealed class Handler : IThreadPoolWorkItem
+            {
+                public string? Message { get; set; }
+
+                public void Execute() => Message = null;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Rental_given_to_an_async_local_function_that_gives_it_back_is_handed_on() => V.AnalyzerAsync("""
+        using System.Buffers;
+        using System.IO;
+        using System.Threading.Tasks;
+
+        static class Reads
+        {
+            public static ValueTask<int> Read(Stream stream, int n)
+            {
+                var shared = ArrayPool<byte>.Shared.Rent(n);
+                return Finish(stream.ReadAsync(shared, 0, n), shared);
+
+                static async ValueTask<int> Finish(Task<int> read, byte[] local)
+                {
+                    try
+                    {
+                        return await read.ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(local);
+                    }
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Rental_not_given_to_the_async_local_function_still_leaks() => V.AnalyzerAsync("""
+        using System.Buffers;
+        using System.IO;
+        using System.Threading.Tasks;
+
+        static class Reads
+        {
+            public static ValueTask<int> Read(Stream stream, int n)
+            {
+                var shared = {|PP0101:ArrayPool<byte>.Shared.Rent(n)|};
+                return Finish(stream, shared.Length);
+
+                static async ValueTask<int> Finish(Stream source, int length) => await source.ReadAsync(new byte[length], 0, length).ConfigureAwait(false);
+            }
+        }
+        """);
 }

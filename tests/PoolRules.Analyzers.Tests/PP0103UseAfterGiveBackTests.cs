@@ -237,4 +237,48 @@ public sealed class PP0103UseAfterGiveBackTests
             }
         }
         """);
+    [Fact]
+    public Task Rental_given_to_an_async_local_function_that_gives_it_back_after_its_await_is_not_used_after() => V.AnalyzerAsync("""
+        using System.Buffers;
+        using System.IO;
+        using System.Threading.Tasks;
+
+        static class Reads
+        {
+            public static ValueTask<int> Read(Stream stream, int n)
+            {
+                var shared = ArrayPool<byte>.Shared.Rent(n);
+                return Finish(stream.ReadAsync(shared, 0, n), shared);
+
+                static async ValueTask<int> Finish(Task<int> read, byte[] local)
+                {
+                    try
+                    {
+                        return await read.ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(local);
+                    }
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Rental_used_after_a_synchronous_helper_gave_it_back_is_still_reported() => V.AnalyzerAsync("""
+        using System.Buffers;
+
+        static class Reads
+        {
+            public static int Read(int n)
+            {
+                var shared = ArrayPool<byte>.Shared.Rent(n);
+                Finish(shared);
+                return {|PP0103:shared|}[0];
+
+                static void Finish(byte[] local) => ArrayPool<byte>.Shared.Return(local);
+            }
+        }
+        """);
 }

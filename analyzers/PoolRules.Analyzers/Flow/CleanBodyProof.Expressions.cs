@@ -797,7 +797,8 @@ internal sealed partial class CleanBodyProof
             }
 
             if (parameter.RefKind == RefKind.Ref || _known.TakesOwnership(parameter) || _known.StoresPages(method, instance)
-                || (_rentals && (_known.TakesAnyOwnership(parameter) || _known.StoresRentals(method, instance, arguments[i].Value))))
+                || (_rentals && (_known.TakesAnyOwnership(parameter) || _known.StoresRentals(method, instance, arguments[i].Value)
+                    || _known.KeepsRental(method, parameter, arguments[i].Value))))
             {
                 // For a rental the engine hands on only rentals; this may hand on a page more often, which only makes the proof give up more.
                 Use(value);

@@ -502,7 +502,7 @@ internal sealed class PageFlowCache
         {
             var graph = lambdaGraph is not null ? lambdaGraph() : GraphOf(function, enclosingGraph);
             // A function we cannot see into takes the page over, as before summaries of captured pages existed.
-            summary = graph is null ? ParameterSummary.Consumes : PageFlowRun.SummarizeParameter(_known, graph, function.Parameters, captured);
+            summary = graph is null ? ParameterSummary.Consumes : Deferred(function, PageFlowRun.SummarizeParameter(_known, graph, function.Parameters, captured));
         }
 #pragma warning disable CA1031 // A function we cannot analyse takes the page over (no diagnostic either way).
         catch (Exception exception)
@@ -527,7 +527,7 @@ internal sealed class PageFlowCache
             // A primary constructor (or a record's positional one) keeps its parameters in the object.
             foreach (var parameter in method.Parameters)
             {
-                builder.Add(_known.IsPage(parameter.Type) || _known.NetPools?.MayHoldRental(parameter.Type) == true ? ParameterSummary.Consumes : ParameterSummary.Borrows);
+                builder.Add(_known.IsPage(parameter.Type) || MayHoldRental(parameter) ? ParameterSummary.Consumes : ParameterSummary.Borrows);
             }
 
             return builder.MoveToImmutable();
@@ -537,15 +537,26 @@ internal sealed class PageFlowCache
         foreach (var parameter in method.Parameters)
         {
             builder.Add(graph is not null && (_known.IsPage(parameter.Type) || MayHoldRental(parameter))
-                ? PageFlowRun.SummarizeParameter(_known, graph, method.Parameters, parameter)
+                ? Deferred(method, PageFlowRun.SummarizeParameter(_known, graph, method.Parameters, parameter))
                 : ParameterSummary.Borrows);
         }
 
         return builder.MoveToImmutable();
     }
 
-    /// <summary>A parameter that can hold a rental (a helper that returns its argument to the pool, or keeps it); asked only when a caller passes one.</summary>
-    private bool MayHoldRental(IParameterSymbol parameter) => _known.NetPools?.MayHoldRental(parameter.Type) == true;
+    /// <summary>
+    /// An async method's give-back may run after an await, when the call has long returned (a finally after
+    /// <c>await read</c>): at the call the value is handed to the method, not yet given back.
+    /// </summary>
+    private static ParameterSummary Deferred(IMethodSymbol method, ParameterSummary summary) =>
+        method.IsAsync && summary is ParameterSummary.Puts or ParameterSummary.Drops ? ParameterSummary.Consumes : summary;
+
+    /// <summary>
+    /// A parameter that can hold a rental or a view of one (a helper that returns its argument to the pool, or keeps
+    /// it: <c>Lease(ArrayPool&lt;byte&gt; pool, Memory&lt;byte&gt; memory)</c>); asked only when a caller passes one.
+    /// </summary>
+    private bool MayHoldRental(IParameterSymbol parameter) =>
+        _known.NetPools is { } pools && (pools.MayHoldRental(parameter.Type) || pools.IsView(parameter.Type));
 
     private ControlFlowGraph? GraphOf(IMethodSymbol method, ControlFlowGraph? enclosingGraph)
     {

@@ -41,6 +41,9 @@ internal sealed class PageFlowRun
     /// <summary>Ref locals bound to two different slots in this body: neither binding is followed.</summary>
     private readonly HashSet<ISymbol> _unboundRefs = new(SymbolEqualityComparer.Default);
     private readonly Dictionary<IOperation, SmallSet<int>> _testedRefs = new(PositionKeys.Instance);
+
+    /// <summary>The variable a flow capture copied (<c>first ??= node</c> tests a capture of <c>first</c>).</summary>
+    private readonly Dictionary<CaptureId, ISymbol> _captureSources = new();
     private readonly HashSet<IFlowAnonymousFunctionOperation> _lambdas = new(PositionKeys.Instance);
     private readonly ControlFlowRegion?[] _finallyOf;
     private readonly bool _hasFinally;
@@ -895,6 +898,11 @@ internal sealed class PageFlowRun
                 return defaultValue.Type is { IsReferenceType: true } ? FlowState.OnlyNull : NoRefs;
             case IFlowCaptureOperation capture:
                 _state.SetVar(capture.Id, Eval(capture.Value));
+                if (CapturedVariable(capture.Value) is { } captured)
+                {
+                    _captureSources[capture.Id] = captured;
+                }
+
                 return NoRefs;
             case ISimpleAssignmentOperation assignment:
                 return Assign(assignment);
@@ -1222,6 +1230,11 @@ internal sealed class PageFlowRun
                 AssignVar(parameter.Parameter, value, assignment);
                 break;
             case IDiscardOperation:
+                break;
+            case IFlowCaptureReferenceOperation capture when _captureSources.TryGetValue(capture.Id, out var source)
+                && source is ILocalSymbol { IsRef: false } or IParameterSymbol { RefKind: RefKind.None }:
+                // `first ??= node` writes the variable the graph captured as its target.
+                AssignVar(source, value, assignment);
                 break;
             case IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation:
                 Use(value, assignment.Value);
@@ -1902,7 +1915,8 @@ internal sealed class PageFlowRun
                 continue;
             }
 
-            if (AnyRental(refs[i]) && (_known.TakesAnyOwnership(parameter) || _known.StoresRentals(method, instance, argument.Value)))
+            if (AnyRental(refs[i]) && (_known.TakesAnyOwnership(parameter) || _known.StoresRentals(method, instance, argument.Value)
+                || _known.KeepsRental(method, parameter, argument.Value)))
             {
                 // [TakesOwnership], or a collection of rentals (or views) that keeps what it is given.
                 Use(refs[i], argument.Value);
@@ -2173,6 +2187,14 @@ internal sealed class PageFlowRun
         var whenTrue = state.Clone();
         var whenFalse = state;
         var key = VarKey(operand);
+        if (key is CaptureId id && _captureSources.TryGetValue(id, out var source) && state.TryGetVar(source, out var sourceRefs)
+            && state.TryGetVar(id, out var capturedRefs) && sourceRefs.Equals(capturedRefs))
+        {
+            // The captured variable still holds what the capture copied: what the test says of one it says of both.
+            Apply(whenTrue, refs, source, trueNullness);
+            Apply(whenFalse, refs, source, falseNullness);
+        }
+
         Apply(whenTrue, refs, key, trueNullness);
         Apply(whenFalse, refs, key, falseNullness);
         return (whenTrue, whenFalse);
@@ -2232,6 +2254,14 @@ internal sealed class PageFlowRun
         _state = saved;
         return (whenTrue, whenFalse);
     }
+
+    /// <summary>The local or parameter a captured value reads, through captures of captures (<c>x ??= y</c> captures x twice).</summary>
+    private ISymbol? CapturedVariable(IOperation value) => VarKey(value) switch
+    {
+        ISymbol symbol => symbol,
+        CaptureId inner when _captureSources.TryGetValue(inner, out var source) => source,
+        _ => null,
+    };
 
     private static object? VarKey(IOperation operand) => Unwrap(operand) switch
     {

@@ -281,7 +281,7 @@ internal sealed class NetPools
     private static IOperation Unconverted(IOperation operation) =>
         operation is IConversionOperation conversion ? Unconverted(conversion.Operand) : operation;
 
-    private bool IsView(ITypeSymbol? type)
+    public bool IsView(ITypeSymbol? type)
     {
         if (type?.OriginalDefinition is not INamedTypeSymbol definition)
         {
