@@ -6,6 +6,43 @@ namespace PoolRules.Analyzers.Tests;
 
 public sealed class PP0102DoubleGiveBackTests
 {
+    // Shape from dotnet/orleans ResourceOptimizedPlacementDirector (current code): the rental's span goes to a local
+    // function whose parameter has the rental's name, then the rental goes back once.
+    [Fact]
+    public Task A_view_passed_to_a_helper_then_one_return_is_not_a_double_return() => V.AnalyzerAsync("""
+        using System;
+        using System.Buffers;
+
+        class Picker
+        {
+            int Pick(int n)
+            {
+                var scores = ArrayPool<int>.Shared.Rent(n);
+                var pick = Best(scores.AsSpan(0, n));
+                ArrayPool<int>.Shared.Return(scores);
+                return pick;
+
+                int Best(Span<int> scores)
+                {
+                    var count = 0;
+                    for (var i = 0; i < scores.Length; i++)
+                    {
+                        scores[count++] = i * n;
+                    }
+
+                    scores = scores[0..count];
+                    var best = 0;
+                    foreach (var score in scores)
+                    {
+                        best = Math.Max(best, score);
+                    }
+
+                    return best;
+                }
+            }
+        }
+        """);
+
     [Fact]
     public Task Return_in_try_and_again_in_finally_is_reported_at_the_second_with_the_first() => V.AnalyzerAsync("""
         using System.Buffers;

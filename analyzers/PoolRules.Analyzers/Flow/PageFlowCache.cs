@@ -537,7 +537,7 @@ internal sealed class PageFlowCache
         foreach (var parameter in method.Parameters)
         {
             builder.Add(graph is not null && (_known.IsPage(parameter.Type) || MayHoldRental(parameter))
-                ? Deferred(method, PageFlowRun.SummarizeParameter(_known, graph, method.Parameters, parameter))
+                ? ViewOnly(parameter, Deferred(method, PageFlowRun.SummarizeParameter(_known, graph, method.Parameters, parameter)))
                 : ParameterSummary.Borrows);
         }
 
@@ -550,6 +550,15 @@ internal sealed class PageFlowCache
     /// </summary>
     private static ParameterSummary Deferred(IMethodSymbol method, ParameterSummary summary) =>
         method.IsAsync && summary is ParameterSummary.Puts or ParameterSummary.Drops ? ParameterSummary.Consumes : summary;
+
+    /// <summary>
+    /// A span, memory or segment parameter cannot give the rental behind it back (<c>MakePick(array.AsSpan());
+    /// pool.Return(array);</c>): whatever its body seems to give back, the caller's rental is only read.
+    /// </summary>
+    private ParameterSummary ViewOnly(IParameterSymbol parameter, ParameterSummary summary) =>
+        summary is ParameterSummary.Puts or ParameterSummary.Drops && _known.NetPools is { } pools && pools.IsView(parameter.Type) && !pools.MayHoldRental(parameter.Type)
+            ? ParameterSummary.Borrows
+            : summary;
 
     /// <summary>
     /// A parameter that can hold a rental or a view of one (a helper that returns its argument to the pool, or keeps
