@@ -80,7 +80,7 @@ internal sealed partial class CleanBodyProof
         try
         {
             proof.Reset(known);
-            proof._rentals = known.NetPools is not null && PageFlowCache.MayInvolveRentals(block.Syntax, known);
+            proof._rentals = PageFlowCache.MayInvolveRentals(block.Syntax, known);
             return proof.Prove(block, owner);
         }
         finally
