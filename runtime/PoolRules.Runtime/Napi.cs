@@ -34,10 +34,11 @@ public sealed class Napi
     private const int PollStackSize = 1536 * 1024;
     private const int PollStackWindow = PollStackSize / 2;
 
-    // Address of a local in PollLoop's frame while the poll thread lives (0 otherwise), and whether a poll is running
-    // on it: IsCurrentPoll tells a poll's own frames without a thread-static read (on Linux a helper call per put).
-    private nuint _pollStackTop;
-    private bool _inPoll;
+    // Address of a local in PollLoop's frame while one of its polls runs and no Disable is pending, 0 otherwise: the
+    // whole of IsCurrentPoll's test in one load, without a thread-static read (on Linux a helper call per put). The poll
+    // thread sets it around each poll; Disable clears it before and after it marks the state, so that whichever of
+    // the two writes last, a pending Disable leaves it 0 (see PollUntilDisabled).
+    private nuint _localTop;
 
     // Set by CompleteDone during the current poll (poll thread only): the loop must then not complete on the poll's
     // behalf, or it would clear the re-schedule of a missed CompleteDone, or a Schedule that came in after it.
@@ -71,15 +72,15 @@ public sealed class Napi
     public static Napi? Current => t_current;
 
     /// <summary>
-    /// <see cref="Current"/> == this, as cheap as the kernel's CPU-id compare in <c>page_pool_napi_local</c>: a poll's
-    /// frames lie within the window below PollLoop's frame on the poll thread's own stack, and no other live thread's
-    /// stack overlaps it. Only the poll thread writes <c>_inPoll</c>, and it is read only once that is proven.
+    /// <see cref="Current"/> == this and no <see cref="Disable"/> pending, as cheap as the kernel's CPU-id compare in
+    /// <c>page_pool_napi_local</c>: a poll's frames lie within the window below PollLoop's frame on the poll thread's
+    /// own stack, and no other live thread's stack overlaps it (with no poll running, 0 minus any address is outside).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal unsafe bool IsCurrentPoll()
     {
         byte marker;
-        return _pollStackTop - (nuint)(&marker) < PollStackWindow && _inPoll;
+        return _localTop - (nuint)(&marker) < PollStackWindow;
     }
 
     /// <summary>True between <see cref="Enable"/> and <see cref="Disable"/>.</summary>
@@ -173,7 +174,9 @@ public sealed class Napi
                 return;
             }
 
+            Volatile.Write(ref _localTop, 0);
             Interlocked.Or(ref _state, StateDisabled);
+            Volatile.Write(ref _localTop, 0);
             thread = _thread;
             _thread = null;
             _wake!.Release();
@@ -199,18 +202,10 @@ public sealed class Napi
     private unsafe void PollLoop()
     {
         byte top;
-        _pollStackTop = (nuint)(&top);
-        try
-        {
-            PollUntilDisabled();
-        }
-        finally
-        {
-            _pollStackTop = 0;
-        }
+        PollUntilDisabled((nuint)(&top));
     }
 
-    private void PollUntilDisabled()
+    private void PollUntilDisabled(nuint stackTop)
     {
         var wake = _wake!;
         t_current = null;
@@ -234,7 +229,16 @@ public sealed class Napi
                 int work;
                 _completeCalled = false;
                 t_current = this;
-                _inPoll = true;
+
+                // Published, then the state read again: either this read sees a Disable that came in, or that Disable's
+                // second clear comes after the publication. Either way puts during a poll with a Disable pending take the ring.
+                _localTop = stackTop;
+                Interlocked.MemoryBarrier();
+                if ((Volatile.Read(ref _state) & StateDisabled) != 0)
+                {
+                    _localTop = 0;
+                }
+
                 try
                 {
                     work = _poll(this, Weight);
@@ -249,7 +253,7 @@ public sealed class Napi
                 }
                 finally
                 {
-                    _inPoll = false;
+                    _localTop = 0;
                     t_current = null;
                 }
 

@@ -255,10 +255,10 @@ public sealed partial class PagePool
     }
 
     // page_pool_napi_local (6.10): a put on the pool's own NAPI poll owns the fast cache as a direct one does,
-    // whatever the caller said. Off that poll it costs a stack-address compare; on it, a disabling NAPI or a
-    // destroyed pool sends the page to the ring.
+    // whatever the caller said. Off that poll it costs a stack-address compare; on it, a disabling NAPI (which
+    // IsCurrentPoll sees) or a destroyed pool sends the page to the ring.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool IsNapiLocal() => _napi is { } napi && napi.IsCurrentPoll() && !_destroying && napi.IsEnabled;
+    private bool IsNapiLocal() => _napi is { } napi && napi.IsCurrentPoll() && !_destroying;
 
     /// <summary><c>page_pool_put_full_page</c>: <see cref="PutPage"/> syncing the whole <see cref="PagePoolParams.MaxLength"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
