@@ -163,7 +163,7 @@ internal sealed partial class CleanBodyProof
         switch (operation)
         {
             case ILocalReferenceOperation local:
-                return Tracks(local.Local.Type) ? new Value(Variable(local.Local)) : Value.None;
+                return Tracks(local.Local.Type) ? new Value(Variable(local.Local)) : _rentals ? Untyped(local.Local) : Value.None;
             case IParameterReferenceOperation parameter:
                 return _known.IsPage(parameter.Parameter.Type) && IdOf(parameter.Parameter) is var parameterId and >= 0
                     ? new Value(parameterId)
@@ -199,6 +199,12 @@ internal sealed partial class CleanBodyProof
                 Eval(tested);
                 return Value.None;
             case IFieldReferenceOperation field:
+                if (_storedFields.Count > 0 && _storedFields.Contains(field.Field, SymbolEqualityComparer.Default))
+                {
+                    // The engine follows the rental stored there through this read.
+                    return Fail();
+                }
+
                 UseInstance(field.Instance);
                 return Read(field);
             case IPropertyReferenceOperation property:
@@ -331,6 +337,14 @@ internal sealed partial class CleanBodyProof
                 foreach (var key in _keys)
                 {
                     if (key is ISymbol symbol && symbol.Name == name)
+                    {
+                        return true;
+                    }
+                }
+
+                foreach (var (alias, _) in _aliases)
+                {
+                    if (alias.Name == name)
                     {
                         return true;
                     }
@@ -472,13 +486,8 @@ internal sealed partial class CleanBodyProof
         switch (target)
         {
             case ILocalReferenceOperation { Local.IsRef: false } local:
-                if (Tracks(local.Local.Type))
-                {
-                    // `(page = pool.AllocPages()) is null` tests the variable.
-                    return AssignLocal(local.Local, value);
-                }
-
-                break;
+                // `(page = pool.AllocPages()) is null` tests the variable.
+                return Tracks(local.Local.Type) ? AssignLocal(local.Local, value) : Bind(local.Local, value);
             case IParameterReferenceOperation { Parameter.RefKind: RefKind.None } parameter:
                 if (Tracks(parameter.Parameter.Type))
                 {
@@ -491,9 +500,13 @@ internal sealed partial class CleanBodyProof
             case IParameterReferenceOperation { Parameter.RefKind: RefKind.Out } when value.Id >= 0:
                 // The engine keeps a page in an out parameter as the caller's variable (an overwrite there is a leak).
                 return Fail();
-            case IFieldReferenceOperation when _rentals && value.Id >= 0:
-                // The engine follows a rental stored in a field of this object through later reads of the field.
-                return Fail();
+            case IFieldReferenceOperation stored when _rentals && value.Id >= 0:
+                // Handed on, as into any slot; the engine also follows the rental through later reads of the field,
+                // where the proof gives up (in a loop, a read before the store is one after it on the next pass).
+                _storedFields.Add(stored.Field);
+                Use(value);
+                HandOn(value);
+                return Value.None;
             case IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation:
                 Use(value);
                 HandOn(value);
@@ -540,7 +553,7 @@ internal sealed partial class CleanBodyProof
     private Value AssignLocal(ISymbol symbol, Value value)
     {
         var id = Variable(symbol);
-        if (Has(_state.Get(id), Mask.Owned) || (value.Id >= 0 && _keys[value.Id] is not IOperation))
+        if (Has(_state.Get(id), Mask.Owned) || (value.Id >= 0 && _keys[value.Id] is not IOperation) || AliasedBy(id))
         {
             // An overwrite of an owned page, or a copy of another variable.
             return Fail();
@@ -557,6 +570,98 @@ internal sealed partial class CleanBodyProof
         }
 
         return new Value(id);
+    }
+
+    /// <summary>
+    /// A variable of a type the proof does not follow by type takes a value: a pooled object fresh from a take becomes
+    /// a tracked variable; a view of (or another reference to) a rental variable becomes an alias of it, so that its
+    /// uses, hand-ons and give-backs are the rental's, as the engine's points-to sets make them. An alias that would
+    /// change what it stands for (it is body-wide, the engine's is per path) and a page seen through another type are
+    /// left to the engine.
+    /// </summary>
+    private Value Bind(ILocalSymbol local, Value value)
+    {
+        if (!_rentals)
+        {
+            NotAliased(value);
+            return Value.None;
+        }
+
+        if (IdOf(local) >= 0)
+        {
+            return AssignLocal(local, value);
+        }
+
+        var alias = AliasOf(local);
+        if (alias >= 0)
+        {
+            return value.Id == alias ? value : Fail();
+        }
+
+        if (value.Id < 0)
+        {
+            return Value.None;
+        }
+
+        if (_keys[value.Id] is IOperation { Type: var type } && !_known.IsPage(type))
+        {
+            return AssignLocal(local, value);
+        }
+
+        if (_keys[value.Id] is ISymbol symbol && !_known.IsPage(symbol is ILocalSymbol l ? l.Type : (symbol as IParameterSymbol)?.Type))
+        {
+            _aliases.Add((local, value.Id));
+            return value;
+        }
+
+        return Fail();
+    }
+
+    /// <summary>A local of an untracked type: the tracked variable it became, or the rental variable it is an alias of.</summary>
+    private Value Untyped(ILocalSymbol local)
+    {
+        var id = IdOf(local);
+        return new Value(id >= 0 ? id : AliasOf(local));
+    }
+
+    private int AliasOf(ILocalSymbol local)
+    {
+        foreach (var (symbol, target) in _aliases)
+        {
+            if (SymbolEqualityComparer.Default.Equals(symbol, local))
+            {
+                return target;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Whether a variable has aliases: giving it a new value would leave them standing for the old one.</summary>
+    private bool AliasedBy(int id)
+    {
+        foreach (var (_, target) in _aliases)
+        {
+            if (target == id)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Aliases declared in a block end with it: each pass of a loop body declares them afresh.</summary>
+    private void AliasesEnd(SyntaxNode block)
+    {
+        for (var i = _aliases.Count - 1; i >= 0; i--)
+        {
+            var declared = _aliases[i].Local.DeclaringSyntaxReferences;
+            if (declared.Length == 1 && declared[0].SyntaxTree == block.SyntaxTree && block.Span.Contains(declared[0].Span))
+            {
+                _aliases.RemoveAt(i);
+            }
+        }
     }
 
     private Value Invoke(IInvocationOperation invocation)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -149,8 +150,22 @@ internal sealed partial class CleanBodyProof
     private static string? Merge(string? known, string? added, string conflict) =>
         added is null || known == added ? known : known is null ? added : conflict;
 
-    private Value Fail()
+    /// <summary>Benchmarks only (<c>proof-coverage</c>): record where the proof gave up on the last body.</summary>
+    internal static bool TraceGiveUps { get; set; }
+
+    [ThreadStatic]
+    private static string? s_lastGiveUp;
+
+    /// <summary>Where the proof gave up on this thread's last body (file:line of the <see cref="Fail"/>), when traced.</summary>
+    internal static string? LastGiveUp { get => s_lastGiveUp; set => s_lastGiveUp = value; }
+
+    private Value Fail([CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
     {
+        if (TraceGiveUps && !_failed)
+        {
+            s_lastGiveUp = $"{System.IO.Path.GetFileNameWithoutExtension(file)}:{line}";
+        }
+
         _failed = true;
         _state = State.Dead;
         return Value.None;

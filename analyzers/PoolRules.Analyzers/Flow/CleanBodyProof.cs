@@ -41,6 +41,11 @@ internal sealed partial class CleanBodyProof
     private readonly List<object?> _pools = new();
     private readonly List<string?> _slots = new();
     private readonly Stack<Value> _receivers = new();
+
+    // Body-wide, as pools and slots: variables of another type that stand for a rental variable (a span, memory or
+    // segment over it, an object reference to it), and fields a rental was stored in. See Bind and the field store.
+    private readonly List<(ILocalSymbol Local, int Target)> _aliases = new();
+    private readonly List<IFieldSymbol> _storedFields = new();
     private readonly List<Jump> _jumps = new();
     private State _state;
     private int _visits;
@@ -96,6 +101,8 @@ internal sealed partial class CleanBodyProof
         _pools.Clear();
         _slots.Clear();
         _receivers.Clear();
+        _aliases.Clear();
+        _storedFields.Clear();
         _jumps.Clear();
         _state = new State();
         _visits = 0;
@@ -205,6 +212,7 @@ internal sealed partial class CleanBodyProof
                 }
 
                 ScopeEnds(_state, start);
+                AliasesEnd(block.Syntax);
                 break;
             case OperationKind.ExpressionStatement:
                 _ = Eval(((IExpressionStatementOperation)operation).Operation);
@@ -305,7 +313,7 @@ internal sealed partial class CleanBodyProof
             }
             else
             {
-                NotAliased(value);
+                Bind(declarator.Symbol, value);
             }
         }
     }
@@ -340,7 +348,8 @@ internal sealed partial class CleanBodyProof
                 condition = forLoop.Condition;
                 break;
             case IForEachLoopOperation forEach:
-                _ = Eval(forEach.Collection);
+                // Enumerating is a use (the engine's GetEnumerator call on it).
+                Use(Eval(forEach.Collection));
                 break;
             default:
                 Fail();

@@ -11,19 +11,23 @@ using PoolRules.Analyzers.Flow;
 namespace PoolRules.Benchmarks.Analyzers;
 
 /// <summary>
-/// <c>dotnet run -c Release --project tests/PoolRules.Benchmarks -- proof-coverage [scale]</c>: for every method of the
-/// generated driver code base, whether the page pre-filter lets it through and whether <see cref="CleanBodyProof"/>
+/// <c>dotnet run -c Release --project tests/PoolRules.Benchmarks -- proof-coverage [scale] [--net-pools]</c>: for every
+/// method of the generated driver code base (or the .NET pool one), whether the pre-filter lets it through and whether <see cref="CleanBodyProof"/>
 /// then spares it the control flow graph, by method shape. The seeded leaks must all go to the engine.
 /// </summary>
 public static class ProofCoverageReport
 {
     public static int Run(string[] args)
     {
+        var netPools = args.Contains("--net-pools");
+        args = args.Where(a => a != "--net-pools").ToArray();
         var scale = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1;
-        var compilation = AnalyzerHarness.Compile(DriverCodeGenerator.Generate(scale, CodeFlavor.Pages));
+        var compilation = AnalyzerHarness.Compile(netPools ? NetPoolCodeGenerator.Generate(scale, CodeFlavor.NetPools) : DriverCodeGenerator.Generate(scale, CodeFlavor.Pages));
         var known = KnownSymbols.For(compilation) ?? throw new InvalidOperationException("The generated code does not reference the runtime.");
         var bodies = new List<(IMethodBodyOperation Body, IMethodSymbol? Method)>();
         var rows = new SortedDictionary<string, (int Methods, int Filtered, int Proven)>(StringComparer.Ordinal);
+        var giveUps = new SortedDictionary<string, SortedDictionary<string, int>>(StringComparer.Ordinal);
+        CleanBodyProof.TraceGiveUps = true;
         foreach (var tree in compilation.SyntaxTrees)
         {
             var model = compilation.GetSemanticModel(tree);
@@ -36,9 +40,16 @@ public static class ProofCoverageReport
                 {
                     row.Filtered++;
                     bodies.Add((body, model.GetDeclaredSymbol(method) as IMethodSymbol));
+                    CleanBodyProof.LastGiveUp = null;
                     if (CleanBodyProof.Holds(known, body, model.GetDeclaredSymbol(method) as IMethodSymbol))
                     {
                         row.Proven++;
+                    }
+                    else
+                    {
+                        var where = CleanBodyProof.LastGiveUp ?? "a final state owns a page";
+                        var sites = giveUps.TryGetValue(shape, out var known2) ? known2 : giveUps[shape] = new SortedDictionary<string, int>(StringComparer.Ordinal);
+                        sites[where] = sites.TryGetValue(where, out var n) ? n + 1 : 1;
                     }
                 }
 
@@ -46,7 +57,7 @@ public static class ProofCoverageReport
             }
         }
 
-        Console.WriteLine($"Clean-body proof on generated driver code, scale {scale}");
+        Console.WriteLine($"Clean-body proof on generated {(netPools ? ".NET pool" : "driver")} code, scale {scale}");
         Console.WriteLine();
         Console.WriteLine("| method shape | methods | pass the page pre-filter | proven clean (no graph) |");
         Console.WriteLine("| --- | --- | --- | --- |");
@@ -55,6 +66,15 @@ public static class ProofCoverageReport
             Console.WriteLine($"| {shape} | {row.Methods} | {row.Filtered} | {row.Proven} |");
         }
 
+        Console.WriteLine();
+        Console.WriteLine("| method shape | where the proof gave up (bodies) |");
+        Console.WriteLine("| --- | --- |");
+        foreach (var (shape, sites) in giveUps)
+        {
+            Console.WriteLine($"| {shape} | {string.Join(", ", sites.Select(s => $"{s.Key} ({s.Value})"))} |");
+        }
+
+        CleanBodyProof.TraceGiveUps = false;
         var total = rows.Values.Aggregate((Methods: 0, Filtered: 0, Proven: 0), (sum, r) => (sum.Methods + r.Methods, sum.Filtered + r.Filtered, sum.Proven + r.Proven));
         Console.WriteLine($"| all | {total.Methods} | {total.Filtered} | {total.Proven} ({(double)total.Proven / Math.Max(1, total.Filtered):P0} of the filtered) |");
 
