@@ -510,7 +510,7 @@ internal sealed partial class CleanBodyProof
             case IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation:
                 Use(value);
                 HandOn(value);
-                TakeFromSlot(PageFlowRun.SlotKey(target), value.Id);
+                TakeFromSlot(target, value.Id);
                 return Value.None;
             default:
                 // out/ref parameters, ref locals, events: the page outlives this method.

@@ -63,13 +63,10 @@ internal sealed partial class CleanBodyProof
     /// engine takes fewer (only reads still linked to the slot, never the page written back, <paramref name="stored"/>);
     /// taking every read of the slot over-approximates it.
     /// </summary>
-    private void TakeFromSlot(string? key, int stored)
+    private void TakeFromSlot(IOperation target, int stored)
     {
-        if (key is null)
-        {
-            return;
-        }
-
+        // The slot's key is text built from the target: made only when some borrowed page was read from a slot.
+        string? key = null;
         for (var id = 0; id < _keys.Count; id++)
         {
             if (id == stored)
@@ -78,7 +75,17 @@ internal sealed partial class CleanBodyProof
             }
 
             var mask = _state.Get(id);
-            if (Has(mask, Mask.Borrowed) && _slots[id] is { } slot && (slot == key || ReferenceEquals(slot, AnySlot)))
+            if (!Has(mask, Mask.Borrowed) || _slots[id] is not { } slot)
+            {
+                continue;
+            }
+
+            if ((key ??= PageFlowRun.SlotKey(target)) is null)
+            {
+                return;
+            }
+
+            if (slot == key || ReferenceEquals(slot, AnySlot))
             {
                 Mark(id, (mask & ~Mask.Borrowed) | Mask.Owned, NoPool, null);
             }
@@ -139,6 +146,14 @@ internal sealed partial class CleanBodyProof
             && b is IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } fieldB
             && SymbolEqualityComparer.Default.Equals(fieldA.Field, fieldB.Field))
         {
+            return true;
+        }
+
+        if (a is IPropertyReferenceOperation { Instance: null, Arguments.IsEmpty: true } propertyA
+            && b is IPropertyReferenceOperation { Instance: null, Arguments.IsEmpty: true } propertyB
+            && SymbolEqualityComparer.Default.Equals(propertyA.Property, propertyB.Property))
+        {
+            // ArrayPool<byte>.Shared both times (the type argument is part of the property).
             return true;
         }
 

@@ -65,7 +65,11 @@ internal sealed partial class CleanBodyProof
     }
 
     /// <summary>True only when the engine, run on <paramref name="body"/>, would report nothing.</summary>
-    public static bool Holds(KnownSymbols known, IOperation body, IMethodSymbol? owner)
+    public static bool Holds(KnownSymbols known, IOperation body, IMethodSymbol? owner) =>
+        Holds(known, body, owner, PageFlowCache.MayInvolveRentals(body.Syntax, known));
+
+    /// <param name="rentals">Whether the body may take from one of .NET's pools, as the pre-filter found.</param>
+    public static bool Holds(KnownSymbols known, IOperation body, IMethodSymbol? owner, bool rentals)
     {
         var block = body switch
         {
@@ -85,7 +89,7 @@ internal sealed partial class CleanBodyProof
         try
         {
             proof.Reset(known);
-            proof._rentals = PageFlowCache.MayInvolveRentals(block.Syntax, known);
+            proof._rentals = rentals;
             return proof.Prove(block, owner);
         }
         finally

@@ -187,7 +187,7 @@ internal sealed class PageFlowCache
         try
         {
             var started = MeasureSplit ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
-            if (!(PreFilter(block.Syntax, _known) switch { Involvement.Names => CallsPoolMember(block), Involvement.None => false, _ => true })
+            if (!(PreFilter(block.Syntax, _known, out var rentals) switch { Involvement.Names => CallsPoolMember(block), Involvement.None => false, _ => true })
                 && !(owner is not null && owner.Parameters.Any(_known.TakesOwnership))
                 && !(_known.HasPages && CallsSourcePageMethod(block)))
             {
@@ -199,7 +199,7 @@ internal sealed class PageFlowCache
                 return PageFlowResult.Empty;
             }
 
-            var holds = CleanBodyProof.Holds(_known, block, owner);
+            var holds = CleanBodyProof.Holds(_known, block, owner, rentals);
             if (MeasureSplit)
             {
                 AddSplit(0, started);
@@ -258,7 +258,7 @@ internal sealed class PageFlowCache
     /// of a parameter cannot break a pool rule, so no control flow graph is built for it. Which names count comes from
     /// the pool contracts this compilation can see (none of the page names where it does not reference the runtime).
     /// </summary>
-    public static bool MayInvolvePages(SyntaxNode node, KnownSymbols known) => PreFilter(node, known) != Involvement.None;
+    public static bool MayInvolvePages(SyntaxNode node, KnownSymbols known) => PreFilter(node, known, out _) != Involvement.None;
 
     /// <summary>What the syntactic pre-filter found: nothing, only calls named like a take or give-back, or a shape that needs no call (a slot cleared, an ownership attribute).</summary>
     private enum Involvement
@@ -268,9 +268,11 @@ internal sealed class PageFlowCache
         Other,
     }
 
-    private static Involvement PreFilter(SyntaxNode node, KnownSymbols known)
+    /// <param name="rentals">Whether the body names a .NET pool's take or give-back (<see cref="MayInvolveRentals"/>), found on the same walk.</param>
+    private static Involvement PreFilter(SyntaxNode node, KnownSymbols known, out bool rentals)
     {
         var found = Involvement.None;
+        rentals = false;
         foreach (var descendant in node.DescendantNodesAndSelf())
         {
             switch (descendant)
@@ -279,12 +281,15 @@ internal sealed class PageFlowCache
                     if (InvokedName(invocation.Expression) is { } name && PoolContracts.MayTakeOrGiveBack(name, known))
                     {
                         found = Involvement.Names;
+                        rentals |= known.NetPools?.MayTakeOrGiveBack(name) == true;
                     }
 
                     break;
                 case AssignmentExpressionSyntax { Right: LiteralExpressionSyntax literal } when known.HasPages && literal.IsKind(SyntaxKind.NullLiteralExpression):
+                    rentals = MayInvolveRentals(node, known);
                     return Involvement.Other;
                 case AttributeSyntax attribute when known.HasPages && attribute.Name.ToString().Contains("TakesPageOwnership"):
+                    rentals = MayInvolveRentals(node, known);
                     return Involvement.Other;
             }
         }

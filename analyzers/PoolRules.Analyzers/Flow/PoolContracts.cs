@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -301,7 +302,9 @@ internal sealed class NetPools
 
     public bool IsMemoryOwner(ITypeSymbol? type)
     {
-        if (_memoryOwner is null || type is null)
+        // Asked of every local's type by the proof: special types, arrays and views answer at once, the rest once per type
+        // (AllInterfaces builds a substituted list on every call).
+        if (_memoryOwner is null || type is null || type.SpecialType != SpecialType.None || type.TypeKind is TypeKind.Array or TypeKind.Enum or TypeKind.Pointer)
         {
             return false;
         }
@@ -311,6 +314,13 @@ internal sealed class NetPools
             return true;
         }
 
+        return !IsView(type) && _owners.GetOrAdd(type, ImplementsMemoryOwner);
+    }
+
+    private readonly ConcurrentDictionary<ITypeSymbol, bool> _owners = new(SymbolEqualityComparer.Default);
+
+    private bool ImplementsMemoryOwner(ITypeSymbol type)
+    {
         foreach (var implemented in type.AllInterfaces)
         {
             if (SymbolEqualityComparer.Default.Equals(implemented.OriginalDefinition, _memoryOwner))
