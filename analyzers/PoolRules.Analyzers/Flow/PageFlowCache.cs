@@ -187,9 +187,8 @@ internal sealed class PageFlowCache
         try
         {
             var started = MeasureSplit ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
-            if (!(PreFilter(block.Syntax, _known, out var rentals) switch { Involvement.Names => CallsPoolMember(block), Involvement.None => false, _ => true })
-                && !(owner is not null && owner.Parameters.Any(_known.TakesOwnership))
-                && !(_known.HasPages && CallsSourcePageMethod(block)))
+            var involvement = PreFilter(block.Syntax, _known, out var rentals);
+            if (involvement == Involvement.None && !InvolvedOtherwise(block, owner))
             {
                 if (MeasureSplit)
                 {
@@ -199,10 +198,18 @@ internal sealed class PageFlowCache
                 return PageFlowResult.Empty;
             }
 
+            // The proof first: on a correct body it costs less than asking whether a Return or Get binds to a pool,
+            // which then only decides, for a body the proof leaves, whether the graph is needed at all.
             var holds = CleanBodyProof.Holds(_known, block, owner, rentals);
+            var noPool = !holds && involvement == Involvement.Names && !CallsPoolMember(block) && !InvolvedOtherwise(block, owner);
             if (MeasureSplit)
             {
                 AddSplit(0, started);
+            }
+
+            if (noPool)
+            {
+                return PageFlowResult.Empty;
             }
 
             if (!holds)
@@ -232,6 +239,10 @@ internal sealed class PageFlowCache
 
         return PageFlowResult.Empty;
     }
+
+    /// <summary>A body may break a page rule without naming a take or give-back: it owns a parameter, or a source method hands it a page.</summary>
+    private bool InvolvedOtherwise(IOperation block, IMethodSymbol? owner) =>
+        (owner is not null && owner.Parameters.Any(_known.TakesOwnership)) || (_known.HasPages && CallsSourcePageMethod(block));
 
     private PageFlowResult RunEngine(IOperation block, IMethodSymbol? owner, Func<IOperation, ControlFlowGraph> getGraph)
     {
