@@ -261,7 +261,7 @@ internal sealed partial class CleanBodyProof
                 return SwitchExpression(switchExpression);
             case IThrowOperation thrown:
                 _ = Eval(thrown.Exception);
-                AddJump(JumpKind.Throw, null);
+                AddJump(JumpKind.Throw, null, thrown.Syntax);
                 return Value.None;
             case ICoalesceAssignmentOperation coalesceAssignment when !_known.IsPage(coalesceAssignment.Type):
                 // `x ??= y`: y runs only on some paths.
@@ -475,6 +475,7 @@ internal sealed partial class CleanBodyProof
         }
 
         Mark(id, mask, pool, slot);
+        _takes[id] = Has(mask, Mask.Owned) ? at : null;
         return new Value(id);
     }
 
@@ -563,6 +564,9 @@ internal sealed partial class CleanBodyProof
         {
             Mark(id, _state.Get(value.Id), _pools[value.Id], _slots[value.Id]);
             _state.Set(value.Id, Mask.None);
+
+            // Body-wide, as pools: a variable that holds pages of two allocations cannot name the one that leaks.
+            _takes[id] = _takes[id] is null || ReferenceEquals(_takes[id], _takes[value.Id]) ? _takes[value.Id] : TwoTakes;
         }
         else
         {

@@ -87,6 +87,8 @@ internal sealed partial class CleanBodyProof
 
             if (slot == key || ReferenceEquals(slot, AnySlot))
             {
+                // Every read of the slot is taken, more than the engine takes: no leak of this body can be named exactly.
+                _leaksInexact = true;
                 Mark(id, (mask & ~Mask.Borrowed) | Mask.Owned, NoPool, null);
             }
         }
@@ -121,6 +123,7 @@ internal sealed partial class CleanBodyProof
         _keys.Add(key);
         _pools.Add(null);
         _slots.Add(null);
+        _takes.Add(null);
         return _keys.Count - 1;
     }
 
@@ -190,6 +193,9 @@ internal sealed partial class CleanBodyProof
 
     // ---- lattice -------------------------------------------------------------------------------------------------
 
+    /// <summary>What a variable's allocation is when it may hold the pages of two (see AssignLocal).</summary>
+    private static readonly object TwoTakes = new();
+
     /// <summary>Pool of a page whose pool is unknown (no PP0008 check can fire for it).</summary>
     private static readonly object NoPool = new();
 
@@ -236,11 +242,13 @@ internal sealed partial class CleanBodyProof
 
     private readonly struct Jump
     {
-        public Jump(JumpKind kind, ILabelSymbol? target, State state)
+        public Jump(JumpKind kind, ILabelSymbol? target, State state, SyntaxNode? at = null, bool outsideTry = false)
         {
             Kind = kind;
             Target = target;
             State = state;
+            At = at;
+            OutsideTry = outsideTry;
         }
 
         public JumpKind Kind { get; }
@@ -249,7 +257,13 @@ internal sealed partial class CleanBodyProof
 
         public State State { get; }
 
-        public Jump With(State state) => new(Kind, Target, state);
+        /// <summary>The return or throw statement (or throw expression) the jump is.</summary>
+        public SyntaxNode? At { get; }
+
+        /// <summary>Made outside every try: no finally or handler changes its state on the way out.</summary>
+        public bool OutsideTry { get; }
+
+        public Jump With(State state) => new(Kind, Target, state, At, OutsideTry);
     }
 
     /// <summary>One program point: the possible states of every tracked page, a byte per id; unreachable after a jump.</summary>

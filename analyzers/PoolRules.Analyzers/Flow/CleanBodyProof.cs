@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -17,6 +18,19 @@ namespace PoolRules.Analyzers.Flow;
 /// </summary>
 internal sealed partial class CleanBodyProof
 {
+    /// <summary>What the proof can say about a body without the engine.</summary>
+    internal enum Verdict
+    {
+        /// <summary>Not modelled exactly: the engine decides.</summary>
+        Unknown,
+
+        /// <summary>The engine would report nothing.</summary>
+        Clean,
+
+        /// <summary>The engine would report exactly the leaks the proof found, and nothing else.</summary>
+        Leaks,
+    }
+
     // Operations visited before the proof gives up on a body (nested loops re-walk their bodies).
     private const int MaxVisits = 20000;
 
@@ -46,6 +60,12 @@ internal sealed partial class CleanBodyProof
     // segment over it, an object reference to it), and fields a rental was stored in. See Bind and the field store.
     private readonly List<(ILocalSymbol Local, int Target)> _aliases = new();
     private readonly List<IFieldSymbol> _storedFields = new();
+
+    // Leak reporting (page bodies only): per id, the allocation whose page it holds (Conflict when it may hold two),
+    // and whether any page became owned another way (a drained slot), which the proof over-approximates.
+    private readonly List<object?> _takes = new();
+    private bool _reportLeaks;
+    private bool _leaksInexact;
     private readonly List<Jump> _jumps = new();
     private State _state;
     private int _visits;
@@ -69,8 +89,18 @@ internal sealed partial class CleanBodyProof
         Holds(known, body, owner, PageFlowCache.MayInvolveRentals(body.Syntax, known));
 
     /// <param name="rentals">Whether the body may take from one of .NET's pools, as the pre-filter found.</param>
-    public static bool Holds(KnownSymbols known, IOperation body, IMethodSymbol? owner, bool rentals)
+    public static bool Holds(KnownSymbols known, IOperation body, IMethodSymbol? owner, bool rentals) =>
+        Judge(known, body, owner, rentals, reportLeaks: false, out _) == Verdict.Clean;
+
+    /// <summary>
+    /// <see cref="Verdict.Clean"/> when the engine would report nothing; with <paramref name="reportLeaks"/>, also
+    /// <see cref="Verdict.Leaks"/> with the engine's exact PP0001 findings in <paramref name="leaks"/>, for a page body
+    /// whose only defect is pages still owned at returns and throws outside any try (the code a team meets the day it
+    /// installs the package: its graph is never built). Anything else is <see cref="Verdict.Unknown"/>: the engine decides.
+    /// </summary>
+    public static Verdict Judge(KnownSymbols known, IOperation body, IMethodSymbol? owner, bool rentals, bool reportLeaks, out PageFlowResult? leaks)
     {
+        leaks = null;
         var block = body switch
         {
             IMethodBodyOperation method => (IOperation?)method.BlockBody ?? method.ExpressionBody,
@@ -80,7 +110,7 @@ internal sealed partial class CleanBodyProof
         };
         if (block is null || owner is null)
         {
-            return false;
+            return Verdict.Unknown;
         }
 
         // Iterators fail on their first yield.
@@ -90,7 +120,11 @@ internal sealed partial class CleanBodyProof
         {
             proof.Reset(known);
             proof._rentals = rentals;
-            return proof.Prove(block, owner);
+
+            // Exits are placed as the engine places them only in a method's own block (not top-level statements or an expression body).
+            proof._reportLeaks = reportLeaks && !rentals && block.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.BlockSyntax
+                && block.Syntax.Parent is not Microsoft.CodeAnalysis.CSharp.Syntax.GlobalStatementSyntax;
+            return proof.Prove(block, owner, out leaks);
         }
         finally
         {
@@ -114,17 +148,21 @@ internal sealed partial class CleanBodyProof
         _finallyDepth = 0;
         _failed = false;
         _rentals = false;
+        _takes.Clear();
+        _reportLeaks = false;
+        _leaksInexact = false;
     }
 
-    private bool Prove(IOperation block, IMethodSymbol owner)
+    private Verdict Prove(IOperation block, IMethodSymbol owner, out PageFlowResult? leaks)
     {
+        leaks = null;
         foreach (var parameter in owner.Parameters)
         {
             if (parameter.RefKind != RefKind.Out && _known.IsPage(parameter.Type))
             {
                 if (_known.TakesOwnership(parameter))
                 {
-                    return false;
+                    return Verdict.Unknown;
                 }
 
                 var id = Variable(parameter);
@@ -135,19 +173,91 @@ internal sealed partial class CleanBodyProof
         Statement(block);
         if (_failed)
         {
-            return false;
+            return Verdict.Unknown;
         }
 
+        List<(int Id, SyntaxNode At, LeakExitKind Kind)>? exits = null;
         foreach (var jump in _jumps)
         {
-            if (jump.Kind is not (JumpKind.Return or JumpKind.Throw) || !NothingOwned(jump.State, 0))
+            if (jump.Kind is not (JumpKind.Return or JumpKind.Throw))
             {
-                return false;
+                return Verdict.Unknown;
+            }
+
+            if (!NothingOwned(jump.State, 0) && !LeakExits(jump.State, jump.OutsideTry ? jump.At : null, jump.Kind == JumpKind.Throw ? LeakExitKind.Throw : LeakExitKind.Return, ref exits))
+            {
+                return Verdict.Unknown;
             }
         }
 
-        return NothingOwned(_state, 0) && !_failed;
+        // Falling off the end of the body: the engine names the statement it came from, found on its graph.
+        if (!NothingOwned(_state, 0))
+        {
+            return Verdict.Unknown;
+        }
+
+        if (_failed)
+        {
+            return Verdict.Unknown;
+        }
+
+        if (exits is null)
+        {
+            return Verdict.Clean;
+        }
+
+        leaks = Publish(exits);
+        return Verdict.Leaks;
     }
+
+    /// <summary>The owned pages of an exit's state as leaks there; false when that is not what the engine would say.</summary>
+    private bool LeakExits(State state, SyntaxNode? at, LeakExitKind kind, ref List<(int Id, SyntaxNode At, LeakExitKind Kind)>? exits)
+    {
+        if (!_reportLeaks || _leaksInexact || at is null)
+        {
+            return false;
+        }
+
+        for (var id = 0; id < _keys.Count; id++)
+        {
+            if (Has(state.Get(id), Mask.Owned))
+            {
+                // A page the proof can name as the engine does: one allocation, held by one variable.
+                if (_keys[id] is not ILocalSymbol || _takes[id] is not IInvocationOperation)
+                {
+                    return false;
+                }
+
+                (exits ??= new()).Add((id, at, kind));
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The findings as the engine publishes them: per allocation in source order, its exits in source order.</summary>
+    private PageFlowResult Publish(List<(int Id, SyntaxNode At, LeakExitKind Kind)> exits)
+    {
+        var result = new PageFlowResult();
+        foreach (var id in exits.Select(e => e.Id).Distinct().OrderBy(id => ((IOperation)_takes[id]!).Syntax.SpanStart))
+        {
+            var places = new List<LeakExit>();
+            foreach (var (leaked, at, kind) in exits.Where(e => e.Id == id).OrderBy(e => ExitLocation(e.At).SourceSpan.Start))
+            {
+                var location = ExitLocation(at);
+                if (!places.Any(p => p.Location == location))
+                {
+                    places.Add(new LeakExit(location, kind, topLevel: false));
+                }
+            }
+
+            result.Leaks.Add(new LeakFinding(((IOperation)_takes[id]!).Syntax.GetLocation(), "'" + ((ISymbol)_keys[id]).Name + "'", "allocated", places.ToImmutableArray()));
+        }
+
+        return result;
+    }
+
+    private static Location ExitLocation(SyntaxNode at) => at.GetLocation();
 
     // ---- statements ----------------------------------------------------------------------------------------------
 
@@ -233,7 +343,8 @@ internal sealed partial class CleanBodyProof
                 var value = Eval(returned.ReturnedValue);
                 Use(value);
                 HandOn(value);
-                AddJump(JumpKind.Return, null);
+                // The engine places a leak at `return value;` by the value; a bare `return` it may place at an enclosing condition.
+                AddJump(JumpKind.Return, null, returned.ReturnedValue is null ? null : returned.Syntax);
                 break;
             case OperationKind.Branch when ((IBranchOperation)operation).BranchKind is BranchKind.Break or BranchKind.Continue:
                 var branch = (IBranchOperation)operation;
@@ -415,7 +526,7 @@ internal sealed partial class CleanBodyProof
             }
 
             // A page made inside the body must be settled before the next pass makes it again.
-            ScopeEnds(_state, loopStart);
+            ScopeEnds(_state, loopStart, backEdge: true);
             var next = State.Join(head, _state);
             if (next.SameAs(head))
             {
@@ -676,7 +787,7 @@ internal sealed partial class CleanBodyProof
         }
     }
 
-    private void AddJump(JumpKind kind, ILabelSymbol? target)
+    private void AddJump(JumpKind kind, ILabelSymbol? target, SyntaxNode? at = null)
     {
         if (kind == JumpKind.Throw && _tryCatchDepth > 0)
         {
@@ -684,20 +795,26 @@ internal sealed partial class CleanBodyProof
             Fail();
         }
 
-        if (kind is JumpKind.Return or JumpKind.Throw && _finallyDepth == 0 && !NothingOwned(_state, 0))
+        var outsideTry = _finallyDepth == 0 && _tryCatchDepth == 0;
+        if (kind is JumpKind.Return or JumpKind.Throw && _finallyDepth == 0 && !_reportLeaks && !NothingOwned(_state, 0))
         {
             // This exit's state only grows from here (loops join, no finally runs on it): the body leaks, so the proof
             // cannot hold and walking on would be wasted (the leak-heavy code base's first leaking return).
             Fail();
         }
 
-        _jumps.Add(new Jump(kind, target, _state));
+        _jumps.Add(new Jump(kind, target, _state, at, outsideTry));
         _state = State.Dead;
     }
 
-    private void ScopeEnds(State state, int firstId)
+    /// <summary>
+    /// Pages made in a scope must be settled where it ends; when leaks are reported, one still owned there leaks at every
+    /// exit it reaches, as the engine keeps it, except at a loop's back edge (<paramref name="backEdge"/>), where the
+    /// engine names the loop's next allocation instead.
+    /// </summary>
+    private void ScopeEnds(State state, int firstId, bool backEdge = false)
     {
-        if (!NothingOwned(state, firstId))
+        if (!NothingOwned(state, firstId) && (backEdge || !_reportLeaks))
         {
             Fail();
         }
