@@ -405,6 +405,10 @@ internal sealed partial class CleanBodyProof
                 break;
             case OperationKind.Empty:
                 break;
+            case OperationKind.Throw:
+                // `throw x;` is a statement of its own (a throw expression is an operand).
+                _ = Eval(operation);
+                break;
             default:
                 // goto, labels, yield, stackalloc statements, anything new: the engine decides.
                 Fail();

@@ -78,6 +78,30 @@ public sealed class CleanBodyProofTests
     public void Refuses_pooled_objects_and_views_the_engine_reports_on_or_does_not_model(string body) => Assert.False(Proves(body));
 
     [Fact]
+    public void Reports_the_leaks_of_an_early_return_and_a_break_as_the_engine_does()
+    {
+        // The leak-heavy benchmark's shape: the head page leaks at `return -1`, the loop's page at the final return.
+        var leaks = Leaks("var head = _pool.DevAllocPages(); if (head is null) return 0; if (budget == 0) return -1; var done = 0; while (done < budget) { var page = _pool.DevAllocPages(); if (page is null) break; if (budget > 7) break; _pool.PutFullPage(page, allowDirect: false); done++; } _pool.PutFullPage(head, allowDirect: false); return done;");
+
+        Assert.Equal(["'head' allocated at return -1;", "'page' allocated at return done;"], leaks);
+    }
+
+    [Theory]
+    [InlineData("var page = _pool.DevAllocPages(); if (page is null) return 0; if (budget > 1) return 1; _pool.RecycleDirect(page); return 2; ")]
+    [InlineData("var page = _pool.DevAllocPages(); if (budget > 1) throw new InvalidOperationException(); if (page is not null) _pool.RecycleDirect(page); return 2;")]
+    public void Reports_leaks_at_value_returns_and_throws(string body) => Assert.Single(Leaks(body));
+
+    // Where the engine places the exit by its graph, or where the proof's state is wider than the engine's.
+    [Theory]
+    [InlineData("var page = _pool.DevAllocPages(); if (page is null) return 0; if (budget > 1) { budget++; } else { _pool.RecycleDirect(page); } budget++; return budget;", true)] // control: a value return
+    [InlineData("var page = _pool.DevAllocPages(); if (page is null) return 0; budget++; return budget; }  void Fall(int budget) { var page = _pool.DevAllocPages(); if (page is null) return; if (budget > 1) return; _pool.RecycleDirect(page);", false)] // a bare return
+    [InlineData("var page = _pool.DevAllocPages(); try { if (budget > 1) return 1; } finally { budget++; } if (page is not null) _pool.RecycleDirect(page); return 0;", false)] // inside a try
+    [InlineData("var page = _ring[0]; _ring[0] = null; if (budget > 1) return 1; if (page is not null) _pool.RecycleDirect(page); return 0;", false)] // a drained slot
+    [InlineData("var page = _pool.DevAllocPages(); if (page is null) return 0; _pool.RecycleDirect(page); page = _pool.AllocPages(AllocFlags.Atomic); return 1;", false)] // one variable, two allocations
+    public void Reports_leaks_only_where_it_names_them_as_the_engine_does(string body, bool reported) =>
+        Assert.Equal(reported, Leaks(body, method: body.Contains("Fall(", System.StringComparison.Ordinal) ? "Fall" : "Run") is { Length: > 0 });
+
+    [Fact]
     public void Accepts_a_rental_written_by_an_awaited_call_inside_try_finally() => Assert.True(Proves(
         "var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); try { await System.IO.Stream.Null.WriteAsync(b.AsMemory(0, budget)).ConfigureAwait(false); await System.IO.Stream.Null.WriteAsync(b, 0, budget); } finally { System.Buffers.ArrayPool<byte>.Shared.Return(b); } return budget;",
         async: true));
@@ -89,7 +113,46 @@ public sealed class CleanBodyProofTests
     [InlineData("using var owner = System.Buffers.MemoryPool<int>.Shared.Rent(budget); owner.Dispose(); return 0;")] // disposed twice
     public void Refuses_rental_bodies_the_engine_reports_on_or_does_not_model(string body) => Assert.False(Proves(body));
 
+    /// <summary>The proof's leaks, "page how at exit…", each checked against the engine's; empty when it leaves the body to the engine.</summary>
+    private static string[] Leaks(string body, string method = "Run")
+    {
+        var (known, operation, symbol) = Body(body, async: false, method);
+        if (CleanBodyProof.Judge(known, operation, symbol, rentals: false, reportLeaks: true, out var leaks) != CleanBodyProof.Verdict.Leaks)
+        {
+            return [];
+        }
+
+        var engine = new PageFlowResult();
+        PageFlowRun.AnalyzeGraph(known, Microsoft.CodeAnalysis.FlowAnalysis.ControlFlowGraph.Create(operation), symbol.Parameters, engine);
+        static string[] Describe(PageFlowResult result) =>
+            [.. result.Leaks.Select(l => $"{l.Page} {l.How} at {string.Join(", ", l.Exits.Select(e => e.Location.SourceTree!.GetText().ToString(e.Location.SourceSpan)))}")];
+        Assert.Equal(Describe(engine), Describe(leaks!));
+        Assert.Equal(engine.Leaks.Select(l => l.Allocation), leaks!.Leaks.Select(l => l.Allocation));
+        Assert.Empty(engine.DoublePuts);
+        Assert.Empty(engine.UsesAfterPut);
+        Assert.Empty(engine.WrongPools);
+        return Describe(leaks);
+    }
+
     private static bool Proves(string body, bool async = false)
+    {
+        var (known, operation, symbol) = Body(body, async, "Run");
+        if (!CleanBodyProof.Holds(known, operation, symbol))
+        {
+            return false;
+        }
+
+        // What the analyzer tests' cross-check does on every input: an accepted body is one the engine finds nothing in.
+        var result = new PageFlowResult();
+        PageFlowRun.AnalyzeGraph(known, Microsoft.CodeAnalysis.FlowAnalysis.ControlFlowGraph.Create(operation), symbol.Parameters, result);
+        Assert.Empty(result.Leaks);
+        Assert.Empty(result.DoublePuts);
+        Assert.Empty(result.UsesAfterPut);
+        Assert.Empty(result.WrongPools);
+        return true;
+    }
+
+    private static (KnownSymbols Known, IMethodBodyOperation Body, IMethodSymbol Method) Body(string body, bool async, string method)
     {
         var source = $$"""
             using System;
@@ -121,23 +184,8 @@ public sealed class CleanBodyProofTests
         var compilation = AllAnalyzers.Compile("Proof", TestReferences.All, ("Queue.cs", source));
         Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
         var tree = compilation.SyntaxTrees.Single();
-        var method = tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>().Single(m => m.Identifier.ValueText == "Run");
+        var declaration = tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>().Single(m => m.Identifier.ValueText == method);
         var model = compilation.GetSemanticModel(tree);
-        var known = KnownSymbols.For(compilation)!;
-        var operation = (IMethodBodyOperation)model.GetOperation(method)!;
-        var symbol = (IMethodSymbol)model.GetDeclaredSymbol(method)!;
-        if (!CleanBodyProof.Holds(known, operation, symbol))
-        {
-            return false;
-        }
-
-        // What the analyzer tests' cross-check does on every input: an accepted body is one the engine finds nothing in.
-        var result = new PageFlowResult();
-        PageFlowRun.AnalyzeGraph(known, Microsoft.CodeAnalysis.FlowAnalysis.ControlFlowGraph.Create(operation), symbol.Parameters, result);
-        Assert.Empty(result.Leaks);
-        Assert.Empty(result.DoublePuts);
-        Assert.Empty(result.UsesAfterPut);
-        Assert.Empty(result.WrongPools);
-        return true;
+        return (KnownSymbols.For(compilation)!, (IMethodBodyOperation)model.GetOperation(declaration)!, (IMethodSymbol)model.GetDeclaredSymbol(declaration)!);
     }
 }
