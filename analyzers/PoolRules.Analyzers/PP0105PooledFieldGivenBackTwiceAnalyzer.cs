@@ -45,7 +45,7 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
                 symbolStart =>
                 {
                     if (symbolStart.Symbol is INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Struct } type
-                        && MayApply(type, pools, symbolStart.CancellationToken))
+                        && MayApply(type, known, pools, symbolStart.CancellationToken))
                     {
                         var pass = new TypePass(type, known, pools, new FieldWrites(symbolStart.CancellationToken));
                         symbolStart.RegisterSyntaxNodeAction(pass.VisitCall, SyntaxKind.InvocationExpression);
@@ -81,8 +81,14 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
         };
     }
 
-    private static bool MayApply(INamedTypeSymbol type, NetPools pools, CancellationToken cancellationToken)
+    private static bool MayApply(INamedTypeSymbol type, KnownSymbols known, NetPools pools, CancellationToken cancellationToken)
     {
+        // The take first: most types never rent, and the tree's index answers that without a walk of the type.
+        if (!type.DeclaringSyntaxReferences.Any(r => (known.Flow.Marks(r.GetSyntax(cancellationToken)) & CallMark.TakeName) != 0))
+        {
+            return false;
+        }
+
         bool method = false, field = false;
         foreach (var member in type.GetMembers())
         {
@@ -97,23 +103,15 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        return method && field && type.DeclaringSyntaxReferences.Any(r => r.GetSyntax(cancellationToken).DescendantNodes().OfType<InvocationExpressionSyntax>().Any(c => TakesByName(c, pools)));
+        return method && field;
     }
 
     /// <summary>A call named Rent, or Get where ObjectPool exists (without it no Get takes, and Get is a common name).</summary>
     private static bool TakesByName(InvocationExpressionSyntax call, NetPools pools) =>
-        CalledName(call) is "Rent" or "Get" && pools.MayTakeOrGiveBack(CalledName(call)!);
+        CallNames.InvokedName(call.Expression) is ("Rent" or "Get") and var name && pools.MayTakeOrGiveBack(name);
 
     private static bool GivesBackByName(SyntaxNode method) =>
-        method.DescendantNodes().OfType<InvocationExpressionSyntax>().Any(c => CalledName(c) is "Return" or "Dispose");
-
-    private static string? CalledName(InvocationExpressionSyntax call) => call.Expression switch
-    {
-        MemberAccessExpressionSyntax member => member.Name.Identifier.ValueText,
-        MemberBindingExpressionSyntax binding => binding.Name.Identifier.ValueText,
-        SimpleNameSyntax name => name.Identifier.ValueText,
-        _ => null,
-    };
+        method.DescendantNodes().OfType<InvocationExpressionSyntax>().Any(c => CallNames.InvokedName(c.Expression) is "Return" or "Dispose");
 
     /// <summary>One type's rentals into fields and the give-backs its can-run-twice methods repeat; reported once the whole type is seen.</summary>
     private sealed class TypePass

@@ -29,12 +29,8 @@ public abstract class PageFlowAnalyzer : DiagnosticAnalyzer
 
             start.RegisterOperationBlockAction(block =>
             {
-                if (block.OperationBlocks.IsEmpty
-                    || GeneratedCode.Contains(block.OwningSymbol, block.OperationBlocks[0].Syntax.SyntaxTree, block.Options, block.Compilation, known.GeneratedTrees, block.CancellationToken))
-                {
-                    return;
-                }
-
+                var owner = block.OwningSymbol as IMethodSymbol;
+                bool? generated = null;
                 foreach (var operation in block.OperationBlocks)
                 {
                     // Method bodies arrive as a block (or a method/constructor body); attributes and parameter defaults hold no pages.
@@ -43,7 +39,20 @@ public abstract class PageFlowAnalyzer : DiagnosticAnalyzer
                         continue;
                     }
 
-                    var result = known.Flow.Get(operation, block.OwningSymbol as IMethodSymbol, block);
+                    // The pre-filter first: a body it rules out has nothing to report, generated or not, and asking it is
+                    // cheaper than the generated-code check (the symbol's attributes) and the results cache.
+                    if (!known.Flow.MayBeInvolved(operation, owner))
+                    {
+                        continue;
+                    }
+
+                    generated ??= GeneratedCode.Contains(block.OwningSymbol, block.OperationBlocks[0].Syntax.SyntaxTree, block.Options, block.Compilation, known.GeneratedTrees, block.CancellationToken);
+                    if (generated.Value)
+                    {
+                        return;
+                    }
+
+                    var result = known.Flow.Get(operation, owner, block);
                     if (!ReferenceEquals(result, PageFlowResult.Empty))
                     {
                         var started = PageFlowCache.MeasureSplit ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;

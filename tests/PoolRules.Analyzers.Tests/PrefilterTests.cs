@@ -41,6 +41,25 @@ public sealed class PrefilterTests
     public void Page_names_and_Get_count_only_where_the_compilation_has_their_pools(string statement) =>
         Assert.False(PageFlowCache.MayInvolvePages(Body(statement), WithoutRuntime));
 
+    [Theory]
+    [InlineData("var a = ArrayPool<byte>.Shared.Rent(16);", true)]
+    [InlineData("ArrayPool<byte>.Shared.Return(array);", true)]
+    [InlineData("var a = ArrayPool<byte>.Shared.\\u0052ent(16);", true)]
+    [InlineData("var a = ArrayPool<byte>.Shared.@Rent(16);", true)]
+    [InlineData("var a = Current(); var b = Parent(); var c = Returned(); var d = GetSpan();", false)]
+    [InlineData("// Rent and Return, in a comment only\n var n = 1;", false)]
+    public void Rental_names_count_as_the_compiler_reads_them_not_as_substrings_of_other_names(string statement, bool found) =>
+        Assert.Equal(found, PageFlowCache.MayInvolveRentals(Body(statement), WithoutRuntime));
+
+    [Fact]
+    public void Only_the_body_that_names_a_rental_passes_in_a_tree_that_has_one()
+    {
+        var bodies = CSharpSyntaxTree.ParseText("class C { void A() { var a = ArrayPool<byte>.Shared.Rent(16); } void B() { var n = Current(); } }")
+            .GetRoot().DescendantNodes().OfType<BlockSyntax>().ToArray();
+        Assert.True(PageFlowCache.MayInvolveRentals(bodies[0], WithoutRuntime));
+        Assert.False(PageFlowCache.MayInvolveRentals(bodies[1], WithoutRuntime));
+    }
+
     [Fact]
     public void Compilation_without_any_pool_gets_no_symbols_at_all() =>
         Assert.Null(KnownSymbols.ForAnyPool(CSharpCompilation.Create("NoPools")));

@@ -121,6 +121,7 @@ internal sealed class PageFlowCache
     private readonly ConcurrentDictionary<ISymbol, string> _displays = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<IPropertySymbol, IFieldSymbol?> _backingFields = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<(IMethodSymbol Function, ISymbol Captured), ParameterSummary> _captured = new(CapturedComparer.Instance);
+    private readonly ConcurrentDictionary<SyntaxTree, CallNames> _callNames = new();
 
     public PageFlowCache(KnownSymbols known)
     {
@@ -167,6 +168,33 @@ internal sealed class PageFlowCache
 
     /// <summary>A field's or property's display string, which PP0008 keys pools by; formatting it is dear, so once per symbol.</summary>
     public string DisplayOf(ISymbol symbol) => _displays.GetOrAdd(symbol, static s => s.ToDisplayString());
+
+    /// <summary>
+    /// The pre-filter alone, answered from the tree's <see cref="CallNames"/> without the results cache: false for a body
+    /// that cannot break a pool rule, which is nearly every body of a compilation that sees ArrayPool and rents little.
+    /// </summary>
+    public bool MayBeInvolved(IOperation block, IMethodSymbol? owner)
+    {
+        var started = MeasureSplit ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        try
+        {
+            return PreFilter(block.Syntax, _known, out _) != Involvement.None || InvolvedOtherwise(block, owner);
+        }
+#pragma warning disable CA1031 // As in Compute: an unexpected shape means no diagnostic.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            EngineFault?.Invoke(exception);
+            return false;
+        }
+        finally
+        {
+            if (MeasureSplit)
+            {
+                AddSplit(0, started);
+            }
+        }
+    }
 
     /// <summary>The dataflow result for one operation block; the first rule to ask pays for it.</summary>
     public PageFlowResult Get(IOperation block, IMethodSymbol? owner, in OperationBlockAnalysisContext context)
@@ -313,33 +341,24 @@ internal sealed class PageFlowCache
         Other,
     }
 
-    /// <param name="rentals">Whether the body names a .NET pool's take or give-back (<see cref="MayInvolveRentals"/>), found on the same walk.</param>
+    /// <param name="rentals">Whether the body names a .NET pool's take or give-back (<see cref="MayInvolveRentals"/>).</param>
     private static Involvement PreFilter(SyntaxNode node, KnownSymbols known, out bool rentals)
     {
-        var found = Involvement.None;
-        rentals = false;
-        foreach (var descendant in node.DescendantNodesAndSelf())
-        {
-            switch (descendant)
-            {
-                case InvocationExpressionSyntax invocation:
-                    if (InvokedName(invocation.Expression) is { } name && PoolContracts.MayTakeOrGiveBack(name, known))
-                    {
-                        found = Involvement.Names;
-                        rentals |= known.NetPools?.MayTakeOrGiveBack(name) == true;
-                    }
+        var marks = known.Flow.Marks(node);
+        rentals = (marks & CallMark.RentalName) != 0;
+        return (marks & CallMark.Other) != 0 ? Involvement.Other : (marks & CallMark.PoolName) != 0 ? Involvement.Names : Involvement.None;
+    }
 
-                    break;
-                case AssignmentExpressionSyntax { Right: LiteralExpressionSyntax literal } when known.HasPages && literal.IsKind(SyntaxKind.NullLiteralExpression):
-                    rentals = MayInvolveRentals(node, known);
-                    return Involvement.Other;
-                case AttributeSyntax attribute when known.HasPages && attribute.Name.ToString().Contains("TakesPageOwnership"):
-                    rentals = MayInvolveRentals(node, known);
-                    return Involvement.Other;
-            }
+    /// <summary>What the pre-filter finds inside <paramref name="node"/>, from its tree's <see cref="CallNames"/> (one walk per tree, kept for the compilation).</summary>
+    internal CallMark Marks(SyntaxNode node)
+    {
+        var tree = node.SyntaxTree;
+        if (!_callNames.TryGetValue(tree, out var names))
+        {
+            names = _callNames.GetOrAdd(tree, CallNames.For(tree, _known, default));
         }
 
-        return found;
+        return names.In(node.Span);
     }
 
     /// <summary>
@@ -352,7 +371,7 @@ internal sealed class PageFlowCache
     {
         foreach (var operation in block.Descendants())
         {
-            if (operation is IInvocationOperation invocation && InvokedName(invocation.Syntax is InvocationExpressionSyntax call ? call.Expression : null) is { } name
+            if (operation is IInvocationOperation invocation && CallNames.InvokedName(invocation.Syntax is InvocationExpressionSyntax call ? call.Expression : null) is { } name
                 && PoolContracts.MayTakeOrGiveBack(name, _known)
                 && (invocation.TargetMethod.DeclaringSyntaxReferences.Length > 0
                     || PoolContracts.Of(invocation, _known).Effect is PoolEffect.Take or PoolEffect.GiveBack or PoolEffect.Release or PoolEffect.Drop or PoolEffect.Share or PoolEffect.SlotExchange))
@@ -365,23 +384,8 @@ internal sealed class PageFlowCache
     }
 
     /// <summary>Whether a body may take from or give back to one of .NET's pools (a call named Rent, Get or Return).</summary>
-    public static bool MayInvolveRentals(SyntaxNode node, KnownSymbols known)
-    {
-        if (known.NetPools is not { } pools)
-        {
-            return false;
-        }
-
-        foreach (var descendant in node.DescendantNodesAndSelf())
-        {
-            if (descendant is InvocationExpressionSyntax invocation && InvokedName(invocation.Expression) is { } name && pools.MayTakeOrGiveBack(name))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public static bool MayInvolveRentals(SyntaxNode node, KnownSymbols known) =>
+        known.NetPools is not null && (known.Flow.Marks(node) & CallMark.RentalName) != 0;
 
     /// <summary>The operation pre-filter: a call to a source method that returns a page may hand over an owned one.</summary>
     private bool CallsSourcePageMethod(IOperation block)
@@ -396,15 +400,6 @@ internal sealed class PageFlowCache
 
         return false;
     }
-
-    private static string? InvokedName(ExpressionSyntax? expression) => expression switch
-    {
-        MemberAccessExpressionSyntax member => member.Name.Identifier.ValueText,
-        MemberBindingExpressionSyntax binding => binding.Name.Identifier.ValueText,
-        IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
-        GenericNameSyntax generic => generic.Identifier.ValueText,
-        _ => null,
-    };
 
     /// <summary>
     /// What <paramref name="method"/> does with a page passed as parameter <paramref name="ordinal"/>. Source methods are
