@@ -1,5 +1,5 @@
-using System.Runtime.CompilerServices;
 using System;
+using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -88,7 +88,7 @@ internal sealed partial class CleanBodyProof
             if (slot == key || ReferenceEquals(slot, AnySlot))
             {
                 // Every read of the slot is taken, more than the engine takes: no leak of this body can be named exactly.
-                _leaksInexact = true;
+                _reportLeaks = false;
                 Mark(id, (mask & ~Mask.Borrowed) | Mask.Owned, NoPool, null);
             }
         }
@@ -242,13 +242,12 @@ internal sealed partial class CleanBodyProof
 
     private readonly struct Jump
     {
-        public Jump(JumpKind kind, ILabelSymbol? target, State state, SyntaxNode? at = null, bool outsideTry = false)
+        public Jump(JumpKind kind, ILabelSymbol? target, State state, SyntaxNode? at = null)
         {
             Kind = kind;
             Target = target;
             State = state;
             At = at;
-            OutsideTry = outsideTry;
         }
 
         public JumpKind Kind { get; }
@@ -257,13 +256,10 @@ internal sealed partial class CleanBodyProof
 
         public State State { get; }
 
-        /// <summary>The return or throw statement (or throw expression) the jump is.</summary>
+        /// <summary>For a return with a value or a throw outside every try: the statement (or throw expression) a leak there is reported at.</summary>
         public SyntaxNode? At { get; }
 
-        /// <summary>Made outside every try: no finally or handler changes its state on the way out.</summary>
-        public bool OutsideTry { get; }
-
-        public Jump With(State state) => new(Kind, Target, state, At, OutsideTry);
+        public Jump With(State state) => new(Kind, Target, state, At);
     }
 
     /// <summary>One program point: the possible states of every tracked page, a byte per id; unreachable after a jump.</summary>

@@ -61,11 +61,10 @@ internal sealed partial class CleanBodyProof
     private readonly List<(ILocalSymbol Local, int Target)> _aliases = new();
     private readonly List<IFieldSymbol> _storedFields = new();
 
-    // Leak reporting (page bodies only): per id, the allocation whose page it holds (Conflict when it may hold two),
-    // and whether any page became owned another way (a drained slot), which the proof over-approximates.
+    // Leak reporting (page bodies only, turned off where a page becomes owned in a way the proof over-approximates, a
+    // drained slot): per id, the allocation whose page it holds (TwoTakes when it may hold two).
     private readonly List<object?> _takes = new();
     private bool _reportLeaks;
-    private bool _leaksInexact;
     private readonly List<Jump> _jumps = new();
     private State _state;
     private int _visits;
@@ -150,7 +149,6 @@ internal sealed partial class CleanBodyProof
         _rentals = false;
         _takes.Clear();
         _reportLeaks = false;
-        _leaksInexact = false;
     }
 
     private Verdict Prove(IOperation block, IMethodSymbol owner, out PageFlowResult? leaks)
@@ -184,7 +182,7 @@ internal sealed partial class CleanBodyProof
                 return Verdict.Unknown;
             }
 
-            if (!NothingOwned(jump.State, 0) && !LeakExits(jump.State, jump.OutsideTry ? jump.At : null, jump.Kind == JumpKind.Throw ? LeakExitKind.Throw : LeakExitKind.Return, ref exits))
+            if (!NothingOwned(jump.State, 0) && !LeakExits(jump.State, jump.At, jump.Kind == JumpKind.Throw ? LeakExitKind.Throw : LeakExitKind.Return, ref exits))
             {
                 return Verdict.Unknown;
             }
@@ -213,7 +211,7 @@ internal sealed partial class CleanBodyProof
     /// <summary>The owned pages of an exit's state as leaks there; false when that is not what the engine would say.</summary>
     private bool LeakExits(State state, SyntaxNode? at, LeakExitKind kind, ref List<(int Id, SyntaxNode At, LeakExitKind Kind)>? exits)
     {
-        if (!_reportLeaks || _leaksInexact || at is null)
+        if (!_reportLeaks || at is null)
         {
             return false;
         }
@@ -269,7 +267,6 @@ internal sealed partial class CleanBodyProof
 
         return result;
     }
-
 
     // ---- statements ----------------------------------------------------------------------------------------------
 
@@ -811,7 +808,6 @@ internal sealed partial class CleanBodyProof
             Fail();
         }
 
-        var outsideTry = _finallyDepth == 0 && _tryCatchDepth == 0;
         if (kind is JumpKind.Return or JumpKind.Throw && _finallyDepth == 0 && !_reportLeaks && !NothingOwned(_state, 0))
         {
             // This exit's state only grows from here (loops join, no finally runs on it): the body leaks, so the proof
@@ -819,7 +815,8 @@ internal sealed partial class CleanBodyProof
             Fail();
         }
 
-        _jumps.Add(new Jump(kind, target, _state, at, outsideTry));
+        // Only an exit outside every try can be named: a finally or handler changes the state on the way out.
+        _jumps.Add(new Jump(kind, target, _state, _finallyDepth == 0 && _tryCatchDepth == 0 ? at : null));
         _state = State.Dead;
     }
 
