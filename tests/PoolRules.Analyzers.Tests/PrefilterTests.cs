@@ -60,6 +60,62 @@ public sealed class PrefilterTests
         Assert.False(PageFlowCache.MayInvolveRentals(bodies[1], WithoutRuntime));
     }
 
+    [Theory]
+    [InlineData("[TakesPageOwnership] Page p")]
+    [InlineData("[PoolRules.Runtime.TakesPageOwnershipAttribute] Page p")]
+    [InlineData("[Obsolete(nameof(TakesPageOwnership))] Page p")]
+    public void An_ownership_attribute_is_found_in_any_spelling_of_its_name(string parameter)
+    {
+        var tree = CSharpSyntaxTree.ParseText("class C { void M(" + parameter + ") { Use(p); } }");
+        var method = tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>().Single();
+        Assert.Equal(!parameter.Contains("nameof"), (WithRuntime.Flow.Marks(method) & CallMark.Other) != 0);
+    }
+
+    /// <summary>
+    /// The index is built from the text where the text spells names one way; it must answer every node exactly as the
+    /// walk of the whole tree does, on the corpus and on the places a word appears that are not a call.
+    /// </summary>
+    [Fact]
+    public void Index_found_from_the_text_answers_every_node_as_the_full_walk()
+    {
+        var tricky = """
+            using System.Buffers;
+            class C
+            {
+                // pool.Rent(4) and ring[i] = null in a comment; "pool.Return(a)" in a string
+                /// <summary>Calls <see cref="ArrayPool{T}.Rent"/>.</summary>
+                void M(ArrayPool<byte> pool, Page?[] ring, int i, [TakesPageOwnership] Page p, [PoolRules.Runtime.TakesPageOwnershipAttribute] Page q)
+                {
+                    var a = pool.@Rent(4); var b = pool?.Rent(8); var s = $"{pool.Rent(2).Length} Rent";
+                    ring[i] = null; ring[i] ??= null; var isNull = ring[i] == null; object o = null; o = (null);
+                    Rent(); Returned(); RentAll(); GetSpan(); Get<int>(); this.Put(); p.Put(); PutPage(p); DevAllocPages();
+            #if NEVER
+                    pool.Return(a);
+            #endif
+                    pool.Return(a); pool.Return(b!);
+                }
+            }
+            """;
+        var sources = AllAnalyzers.ValidCode().Select(c => c.Text).Append(tricky).ToArray();
+        foreach (var known in new[] { WithRuntime, WithoutRuntime })
+        {
+            var marked = 0;
+            foreach (var source in sources)
+            {
+                var tree = CSharpSyntaxTree.ParseText(source);
+                var walked = CallNames.Walk(tree, known, default);
+                var found = CallNames.For(tree, known, default);
+                foreach (var node in tree.GetRoot().DescendantNodesAndSelf())
+                {
+                    Assert.Equal(walked.In(node.Span), found.In(node.Span));
+                    marked += walked.In(node.Span) != CallMark.None ? 1 : 0;
+                }
+            }
+
+            Assert.NotEqual(0, marked);
+        }
+    }
+
     [Fact]
     public void Compilation_without_any_pool_gets_no_symbols_at_all() =>
         Assert.Null(KnownSymbols.ForAnyPool(CSharpCompilation.Create("NoPools")));

@@ -98,27 +98,140 @@ internal sealed class CallNames
 
     public static CallNames For(SyntaxTree tree, KnownSymbols known, CancellationToken cancellationToken)
     {
-        // The page shapes without a call (a null assignment) are everywhere: a compilation with pages always walks.
-        if (!known.HasPages && !MayNameRentals(tree.GetText(cancellationToken), known.NetPools))
+        var words = Words(known);
+        if (words.Length == 0)
         {
             return Nothing;
         }
 
-        var starts = new List<int>();
-        var ends = new List<int>();
-        var marks = new List<CallMark>();
+        // Where the text can spell a name only one way, each place it spells one is looked up in the tree: the walk of
+        // every node built the whole red tree of every file, and on code that rents in every method it was most of the
+        // index's cost.
+        var text = tree.GetText(cancellationToken).ToString();
+        return MaySpellOtherwise(text) ? Walk(tree, known, cancellationToken) : Find(tree, text, words, known, cancellationToken);
+    }
+
+    /// <summary>The full walk: every node of the tree asked <see cref="Mark"/>.</summary>
+    internal static CallNames Walk(SyntaxTree tree, KnownSymbols known, CancellationToken cancellationToken)
+    {
+        var found = new List<(int Start, int End, CallMark Mark)>();
         foreach (var node in tree.GetRoot(cancellationToken).DescendantNodesAndSelf())
         {
             var mark = Mark(node, known);
             if (mark != CallMark.None)
             {
-                starts.Add(node.SpanStart);
-                ends.Add(node.Span.End);
-                marks.Add(mark);
+                found.Add((node.SpanStart, node.Span.End, mark));
             }
         }
 
-        return starts.Count == 0 ? Nothing : new CallNames(starts.ToArray(), ends.ToArray(), marks.ToArray());
+        return Of(found);
+    }
+
+    /// <summary>
+    /// The same index from the text: each occurrence of a word is a token only where the token at that place spells it,
+    /// and the node <see cref="Mark"/> is asked about is the one that token names (the call, the null assignment, the
+    /// attribute), so only the red nodes on the way down to it are built.
+    /// </summary>
+    private static CallNames Find(SyntaxTree tree, string text, string[] words, KnownSymbols known, CancellationToken cancellationToken)
+    {
+        var root = tree.GetRoot(cancellationToken);
+        var found = new List<(int Start, int End, CallMark Mark)>();
+        foreach (var word in words)
+        {
+            for (var at = text.IndexOf(word, StringComparison.Ordinal); at >= 0; at = text.IndexOf(word, at + 1, StringComparison.Ordinal))
+            {
+                var token = root.FindToken(at);
+                if (token.Span.Contains(at) && Named(token, word) is { } node && Mark(node, known) is var mark and not CallMark.None)
+                {
+                    found.Add((node.SpanStart, node.Span.End, mark));
+                }
+            }
+        }
+
+        // Source order, as the walk finds them (In searches the starts).
+        found.Sort((a, b) => a.Start.CompareTo(b.Start));
+        return Of(found);
+    }
+
+    /// <summary>The node <see cref="Mark"/> may count that <paramref name="token"/> spells <paramref name="word"/> in, or null.</summary>
+    private static SyntaxNode? Named(SyntaxToken token, string word)
+    {
+        if (token.IsKind(SyntaxKind.NullKeyword))
+        {
+            return word == "null" ? token.Parent?.Parent : null;
+        }
+
+        if (!token.IsKind(SyntaxKind.IdentifierToken) || token.Parent is not SimpleNameSyntax name)
+        {
+            return null;
+        }
+
+        if (token.ValueText == word)
+        {
+            SyntaxNode called = name.Parent switch
+            {
+                MemberAccessExpressionSyntax member when member.Name == name => member,
+                MemberBindingExpressionSyntax binding when binding.Name == name => binding,
+                _ => name,
+            };
+            if (called.Parent is InvocationExpressionSyntax invocation && invocation.Expression == called)
+            {
+                return invocation;
+            }
+        }
+        else if (!token.ValueText.Contains(word))
+        {
+            return null;
+        }
+
+        // An attribute counts when its name contains the word (TakesPageOwnershipAttribute, a qualified name).
+        SyntaxNode? up = name;
+        while (up is NameSyntax)
+        {
+            up = up.Parent;
+        }
+
+        return up as AttributeSyntax;
+    }
+
+    /// <summary>The words whose tokens <see cref="Mark"/> can count in this compilation.</summary>
+    private static string[] Words(KnownSymbols known)
+    {
+        var words = new List<string>();
+        if (known.HasPages)
+        {
+            words.AddRange(new[] { "AllocPages", "DevAllocPages", "AllocFrag", "DevAlloc", "Exchange", "PutPage", "PutFullPage", "RecycleDirect", "ReleasePage", "Put", "null", "TakesPageOwnership" });
+        }
+
+        if (known.NetPools is { } pools)
+        {
+            words.Add("Rent");
+            words.Add("Return");
+            if (pools.HasObjectPool)
+            {
+                words.Add("Get");
+            }
+        }
+
+        return words.ToArray();
+    }
+
+    private static CallNames Of(List<(int Start, int End, CallMark Mark)> found)
+    {
+        if (found.Count == 0)
+        {
+            return Nothing;
+        }
+
+        var starts = new int[found.Count];
+        var ends = new int[found.Count];
+        var marks = new CallMark[found.Count];
+        for (var i = 0; i < found.Count; i++)
+        {
+            (starts[i], ends[i], marks[i]) = found[i];
+        }
+
+        return new CallNames(starts, ends, marks);
     }
 
     private static CallMark Mark(SyntaxNode node, KnownSymbols known)
@@ -147,35 +260,22 @@ internal sealed class CallNames
     }
 
     /// <summary>
-    /// Whether the text may name a .NET pool's take or give-back: one of the names as a whole word, or anything that
-    /// can spell an identifier other than as written (a unicode escape, a formatting character, which C# drops).
+    /// Whether the text can spell an identifier other than as written: a unicode escape, or a formatting character, which
+    /// C# drops from identifiers. Such a file is walked instead.
     /// </summary>
-    private static bool MayNameRentals(SourceText text, NetPools? pools)
+    private static bool MaySpellOtherwise(string text)
     {
-        if (pools is null)
+        for (var i = text.IndexOf('\\'); i >= 0; i = text.IndexOf('\\', i + 1))
         {
-            return false;
+            if (i + 1 < text.Length && text[i + 1] is 'u' or 'U')
+            {
+                return true;
+            }
         }
 
-        const int Chunk = 8192;
-        const int Overlap = 8; // longer than any name, so every occurrence lies whole in one window
-        var buffer = new char[Chunk + Overlap];
-        for (var start = 0; start < text.Length; start += Chunk)
+        foreach (var c in text)
         {
-            var count = Math.Min(Chunk + Overlap, text.Length - start);
-            text.CopyTo(start, buffer, 0, count);
-            for (var i = 0; i < count; i++)
-            {
-                var c = buffer[i];
-                if ((c == '\\' && i + 1 < count && buffer[i + 1] is 'u' or 'U')
-                    || (c >= 0x80 && CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format))
-                {
-                    return true;
-                }
-            }
-
-            var window = new ReadOnlySpan<char>(buffer, 0, count);
-            if (HasWord(window, "Rent") || HasWord(window, "Return") || (pools.HasObjectPool && HasWord(window, "Get")))
+            if (c >= 0x80 && CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format)
             {
                 return true;
             }
@@ -183,32 +283,4 @@ internal sealed class CallNames
 
         return false;
     }
-
-    // A neighbour outside the window is unknown and counts as a boundary: the walk then decides.
-    private static bool HasWord(ReadOnlySpan<char> window, string word)
-    {
-        var offset = 0;
-        while (offset < window.Length)
-        {
-            var found = window.Slice(offset).IndexOf(word.AsSpan(), StringComparison.Ordinal);
-            if (found < 0)
-            {
-                return false;
-            }
-
-            var at = offset + found;
-            var end = at + word.Length;
-            if ((at == 0 || !IsAsciiIdentifierPart(window[at - 1])) && (end == window.Length || !IsAsciiIdentifierPart(window[end])))
-            {
-                return true;
-            }
-
-            offset = at + 1;
-        }
-
-        return false;
-    }
-
-    // Only ASCII neighbours rule a match out; any other character may continue an identifier or not, and counts as a boundary.
-    private static bool IsAsciiIdentifierPart(char c) => c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_';
 }

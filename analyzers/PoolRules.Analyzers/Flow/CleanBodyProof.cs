@@ -61,7 +61,7 @@ internal sealed partial class CleanBodyProof
     private readonly List<(ILocalSymbol Local, int Target)> _aliases = new();
     private readonly List<IFieldSymbol> _storedFields = new();
 
-    // Leak reporting (page bodies only, turned off where a page becomes owned in a way the proof over-approximates, a
+    // Leak reporting (turned off where a page becomes owned in a way the proof over-approximates, a
     // drained slot): per id, the allocation whose page it holds (TwoTakes when it may hold two).
     private readonly List<object?> _takes = new();
     private bool _reportLeaks;
@@ -93,7 +93,7 @@ internal sealed partial class CleanBodyProof
 
     /// <summary>
     /// <see cref="Verdict.Clean"/> when the engine would report nothing; with <paramref name="reportLeaks"/>, also
-    /// <see cref="Verdict.Leaks"/> with the engine's exact PP0001 findings in <paramref name="leaks"/>, for a page body
+    /// <see cref="Verdict.Leaks"/> with the engine's exact leak findings (PP0001, PP0101) in <paramref name="leaks"/>, for a body
     /// whose only defect is pages still owned at returns and throws outside any try (the code a team meets the day it
     /// installs the package: its graph is never built). Anything else is <see cref="Verdict.Unknown"/>: the engine decides.
     /// </summary>
@@ -121,7 +121,7 @@ internal sealed partial class CleanBodyProof
             proof._rentals = rentals;
 
             // Exits are placed as the engine places them only in a method's own block (not top-level statements or an expression body).
-            proof._reportLeaks = reportLeaks && !rentals && block.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.BlockSyntax
+            proof._reportLeaks = reportLeaks && block.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.BlockSyntax
                 && block.Syntax.Parent is not Microsoft.CodeAnalysis.CSharp.Syntax.GlobalStatementSyntax;
             return proof.Prove(block, owner, out leaks);
         }
@@ -262,7 +262,9 @@ internal sealed partial class CleanBodyProof
                 }
             }
 
-            result.Leaks.Add(new LeakFinding(((IOperation)_takes[id]!).Syntax.GetLocation(), "'" + ((ISymbol)_keys[id]).Name + "'", "allocated", places.ToImmutable()));
+            var take = (IInvocationOperation)_takes[id]!;
+            var pool = PoolContracts.Of(take, _known).Kind;
+            result.Leaks.Add(new LeakFinding(take.Syntax.GetLocation(), "'" + ((ISymbol)_keys[id]).Name + "'", LeakFinding.Taken(pool, take), places.ToImmutable(), pool));
         }
 
         return result;

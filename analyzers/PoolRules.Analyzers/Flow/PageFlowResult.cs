@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
 
 namespace PoolRules.Analyzers.Flow;
 
@@ -55,8 +56,13 @@ internal sealed class LeakFinding
 
     public PoolKind Kind { get; }
 
-    /// <summary>"allocated", "taken" (out of a cleared slot) or "received" (a [TakesPageOwnership] parameter).</summary>
+    /// <summary>"allocated", "taken" (out of a cleared slot, or from an ObjectPool), "rented" or "received" (a [TakesPageOwnership] parameter).</summary>
     public string How { get; }
+
+    /// <summary>How a value held since <paramref name="take"/> came to be owned, as <see cref="How"/> says it (the engine and the proof both name it so).</summary>
+    public static string Taken(PoolKind kind, IOperation? take) =>
+        kind != PoolKind.Page ? (kind == PoolKind.Object ? "taken" : "rented")
+        : take is IInvocationOperation { TargetMethod.Name: not "Exchange" } ? "allocated" : "taken";
 
     public Location Allocation { get; }
 

@@ -342,9 +342,7 @@ internal sealed class PageFlowRun
                 var origin = _origins[pair.Key];
                 var exits = new List<LeakExit>(pair.Value.Count);
                 AddSorted(exits, pair.Value, e => e.Location.SourceSpan.Start);
-                var how = origin.Parameter is not null ? "received"
-                    : origin.Kind != PoolKind.Page ? (origin.Kind == PoolKind.Object ? "taken" : "rented")
-                    : origin.Operation is IInvocationOperation { TargetMethod.Name: not "Exchange" } ? "allocated" : "taken";
+                var how = origin.Parameter is not null ? "received" : LeakFinding.Taken(origin.Kind, origin.Operation);
                 leaks.Add(new LeakFinding(origin.Location, origin.DisplayName, how, ImmutableArray.CreateRange(exits), origin.Kind));
             }
 

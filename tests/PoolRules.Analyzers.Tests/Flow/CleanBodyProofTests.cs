@@ -83,7 +83,7 @@ public sealed class CleanBodyProofTests
         // The leak-heavy benchmark's shape: the head page leaks at `return -1`, the loop's page at the final return.
         var leaks = Leaks("var head = _pool.DevAllocPages(); if (head is null) return 0; if (budget == 0) return -1; var done = 0; while (done < budget) { var page = _pool.DevAllocPages(); if (page is null) break; if (budget > 7) break; _pool.PutFullPage(page, allowDirect: false); done++; } _pool.PutFullPage(head, allowDirect: false); return done;");
 
-        Assert.Equal(["'head' allocated at return -1;", "'page' allocated at return done;"], leaks);
+        Assert.Equal(["Page 'head' allocated at return -1;", "Page 'page' allocated at return done;"], leaks);
     }
 
     [Theory]
@@ -101,6 +101,18 @@ public sealed class CleanBodyProofTests
     public void Reports_leaks_only_where_it_names_them_as_the_engine_does(string body, bool reported) =>
         Assert.Equal(reported, Leaks(body, method: body.Contains("Fall(", System.StringComparison.Ordinal) ? "Fall" : "Run") is { Length: > 0 });
 
+    // The .NET pool benchmark's seeded leak and its kin: a rental still held at an early return, named as the engine names it.
+    [Theory]
+    [InlineData("var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); b[0] = 1; if (budget > 4096) return -1; System.Buffers.ArrayPool<byte>.Shared.Return(b); return 0;", "Array 'b' rented at return -1;")]
+    [InlineData("var sb = _builders.Get(); if (budget > 3) throw new InvalidOperationException(); sb.Append(budget); var n = sb.Length; _builders.Return(sb); return n;", "Object 'sb' taken at throw new InvalidOperationException();")]
+    [InlineData("var owner = System.Buffers.MemoryPool<byte>.Shared.Rent(budget); var memory = owner.Memory; if (memory.Length < budget) return 0; owner.Dispose(); return 1;", "Memory 'owner' rented at return 0;")]
+    public void Reports_rental_leaks_at_value_returns_and_throws(string body, string leak) => Assert.Equal([leak], Leaks(body));
+
+    [Theory]
+    [InlineData("var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); try { if (budget > 1) return 1; } finally { budget++; } System.Buffers.ArrayPool<byte>.Shared.Return(b); return 0;")] // inside a try
+    [InlineData("var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); System.Buffers.ArrayPool<byte>.Shared.Return(b); b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); return 1;")] // one variable, two rentals
+    public void Leaves_rental_leaks_it_cannot_name_as_the_engine_does_to_the_engine(string body) => Assert.Empty(Leaks(body));
+
     [Fact]
     public void Accepts_a_rental_written_by_an_awaited_call_inside_try_finally() => Assert.True(Proves(
         "var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); try { await System.IO.Stream.Null.WriteAsync(b.AsMemory(0, budget)).ConfigureAwait(false); await System.IO.Stream.Null.WriteAsync(b, 0, budget); } finally { System.Buffers.ArrayPool<byte>.Shared.Return(b); } return budget;",
@@ -117,7 +129,7 @@ public sealed class CleanBodyProofTests
     private static string[] Leaks(string body, string method = "Run")
     {
         var (known, operation, symbol) = Body(body, async: false, method);
-        if (CleanBodyProof.Judge(known, operation, symbol, rentals: false, reportLeaks: true, out var leaks) != CleanBodyProof.Verdict.Leaks)
+        if (CleanBodyProof.Judge(known, operation, symbol, PageFlowCache.MayInvolveRentals(operation.Syntax, known), reportLeaks: true, out var leaks) != CleanBodyProof.Verdict.Leaks)
         {
             return [];
         }
@@ -125,7 +137,7 @@ public sealed class CleanBodyProofTests
         var engine = new PageFlowResult();
         PageFlowRun.AnalyzeGraph(known, Microsoft.CodeAnalysis.FlowAnalysis.ControlFlowGraph.Create(operation), symbol.Parameters, engine);
         static string[] Describe(PageFlowResult result) =>
-            [.. result.Leaks.Select(l => $"{l.Page} {l.How} at {string.Join(", ", l.Exits.Select(e => e.Location.SourceTree!.GetText().ToString(e.Location.SourceSpan)))}")];
+            [.. result.Leaks.Select(l => $"{l.Kind} {l.Page} {l.How} at {string.Join(", ", l.Exits.Select(e => e.Location.SourceTree!.GetText().ToString(e.Location.SourceSpan)))}")];
         Assert.Equal(Describe(engine), Describe(leaks!));
         Assert.Equal(engine.Leaks.Select(l => l.Allocation), leaks!.Leaks.Select(l => l.Allocation));
         Assert.Empty(engine.DoublePuts);
