@@ -4,11 +4,10 @@ using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
-using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Text;
 using PoolRules.Analyzers.Flow;
 
 namespace PoolRules.Analyzers;
@@ -20,10 +19,11 @@ namespace PoolRules.Analyzers;
 /// </summary>
 /// <remarks>
 /// ArrayPool is in every corlib, so the gate is per type, before any binding: a type with such a method whose body
-/// calls something named <c>Return</c> or <c>Dispose</c>, a field that could hold a rental, and a call named
-/// <c>Rent</c> or <c>Get</c> somewhere in it. Past the gate only those calls and those methods are bound (syntax node
-/// actions, not operation blocks, so the other members of the type never get an operation tree). A field counts as
-/// pooled when some member of the type assigns it a rental (directly, or through a local that holds one).
+/// calls something named <c>Return</c> or <c>Dispose</c>, a field that could hold a rental, and the word <c>Rent</c> or
+/// <c>Get</c> in its text (nothing is bound or built for the gate). Past it, the type's calls and methods are asked as
+/// operations: the driver binds every body for the flow rules anyway, and binding in a syntax callback would charge
+/// that binding to this rule. A field counts as pooled when some member of the type assigns it a rental (directly, or
+/// through a local that holds one).
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
@@ -42,8 +42,9 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
             }
 
             // A compilation that never names a take registers nothing: on 150k lines of page code that never rents the
-            // per-type start actions cost 740 ms, this check (the trees' indexes, which the flow rules read next) 150 ms.
-            if (!start.Compilation.SyntaxTrees.Any(tree => (known.Flow.Marks(tree.GetRoot(start.CancellationToken)) & CallMark.TakeName) != 0))
+            // per-type start actions cost 740 ms. The check reads the trees' texts only (their call indexes, which the
+            // flow rules then resolve body by body).
+            if (!start.Compilation.SyntaxTrees.Any(tree => known.Flow.MayNameTake(tree, new TextSpan(0, tree.Length))))
             {
                 return;
             }
@@ -55,8 +56,8 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
                         && MayApply(type, known, pools, symbolStart.CancellationToken))
                     {
                         var pass = new TypePass(type, known, pools, new FieldWrites(symbolStart.CancellationToken));
-                        symbolStart.RegisterSyntaxNodeAction(pass.VisitCall, SyntaxKind.InvocationExpression);
-                        symbolStart.RegisterSyntaxNodeAction(pass.VisitMethod, SyntaxKind.MethodDeclaration, SyntaxKind.DestructorDeclaration);
+                        symbolStart.RegisterOperationAction(pass.VisitCall, OperationKind.Invocation);
+                        symbolStart.RegisterOperationBlockAction(pass.VisitMethod);
                         symbolStart.RegisterSymbolEndAction(pass.Report);
                     }
                 },
@@ -90,8 +91,8 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
 
     private static bool MayApply(INamedTypeSymbol type, KnownSymbols known, NetPools pools, CancellationToken cancellationToken)
     {
-        // The take first: most types never rent, and the tree's index answers that without a walk of the type.
-        if (!type.DeclaringSyntaxReferences.Any(r => (known.Flow.Marks(r.GetSyntax(cancellationToken)) & CallMark.TakeName) != 0))
+        // The take first: most types never rent, and the tree's text answers that without a node of the type.
+        if (!type.DeclaringSyntaxReferences.Any(r => known.Flow.MayNameTake(r.SyntaxTree, r.Span)))
         {
             return false;
         }
@@ -139,43 +140,50 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
         }
 
         /// <summary>A call named Rent or Get: when it takes from a pool, the field it ends up in is pooled.</summary>
-        public void VisitCall(SyntaxNodeAnalysisContext context)
+        public void VisitCall(OperationAnalysisContext context)
         {
-            if (!TakesByName((InvocationExpressionSyntax)context.Node, _pools))
+            var call = (IInvocationOperation)context.Operation;
+            if (call.Syntax is not InvocationExpressionSyntax syntax || !TakesByName(syntax, _pools))
             {
                 return;
             }
 
             Guard(() =>
             {
-                if (context.SemanticModel.GetOperation(context.Node, context.CancellationToken) is IInvocationOperation take && IsTake(take))
+                if (IsTake(call))
                 {
-                    Record(take, context.SemanticModel, context.CancellationToken);
+                    Record(call, call.SemanticModel!, context.CancellationToken);
                 }
             });
         }
 
         /// <summary>A method that can run twice and gives something back: its graph is walked.</summary>
-        public void VisitMethod(SyntaxNodeAnalysisContext context)
+        public void VisitMethod(OperationBlockAnalysisContext context)
         {
-            if (!GivesBackByName(context.Node))
+            if (context.OwningSymbol is not IMethodSymbol method || !CanRunTwice(method) || !SymbolEqualityComparer.Default.Equals(method.ContainingType, _type))
             {
                 return;
             }
 
-            Guard(() =>
+            foreach (var block in context.OperationBlocks)
             {
-                if (context.SemanticModel.GetDeclaredSymbol(context.Node, context.CancellationToken) is IMethodSymbol method && CanRunTwice(method)
-                    && SymbolEqualityComparer.Default.Equals(method.ContainingType, _type)
-                    && context.SemanticModel.GetOperation(context.Node, context.CancellationToken) is IMethodBodyOperation body
-                    && body.Descendants().Any(o => o is IInvocationOperation invocation && RepeatGiveBack.GivenBack(invocation, _known) is not null))
+                // A body's root: the method body, or its block where the driver hands that out.
+                if (block is not (IMethodBodyOperation or IBlockOperation) || !GivesBackByName(block.Syntax))
                 {
-                    foreach (var (giveBack, field) in _flow.Find(ControlFlowGraph.Create(body, context.CancellationToken)))
-                    {
-                        _findings.Enqueue((giveBack, field, method));
-                    }
+                    continue;
                 }
-            });
+
+                Guard(() =>
+                {
+                    if (block.Descendants().Any(o => o is IInvocationOperation invocation && RepeatGiveBack.GivenBack(invocation, _known) is not null))
+                    {
+                        foreach (var (giveBack, field) in _flow.Find(context.GetControlFlowGraph(block)))
+                        {
+                            _findings.Enqueue((giveBack, field, method));
+                        }
+                    }
+                });
+            }
         }
 
         public void Report(SymbolAnalysisContext context)

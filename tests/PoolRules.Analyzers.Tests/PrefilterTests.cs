@@ -103,12 +103,15 @@ public sealed class PrefilterTests
             foreach (var source in sources)
             {
                 var tree = CSharpSyntaxTree.ParseText(source);
+                var words = CallNames.Words(known);
                 var walked = CallNames.Walk(tree, known, default);
-                var found = CallNames.For(tree, known, default);
-                foreach (var node in tree.GetRoot().DescendantNodesAndSelf())
+                var found = CallNames.For(tree, words, known, default);
+                // Bottom-up and top-down, so places are resolved first from small nodes and first from the root.
+                var nodes = tree.GetRoot().DescendantNodesAndSelf().ToArray();
+                foreach (var node in nodes.Reverse().Concat(nodes))
                 {
-                    Assert.Equal(walked.In(node.Span), found.In(node.Span));
-                    marked += walked.In(node.Span) != CallMark.None ? 1 : 0;
+                    Assert.Equal(walked.In(node, words, known), found.In(node, words, known));
+                    marked += walked.In(node, words, known) != CallMark.None ? 1 : 0;
                 }
             }
 

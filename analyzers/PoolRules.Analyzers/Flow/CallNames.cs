@@ -21,52 +21,102 @@ internal enum CallMark : byte
     /// <summary>A call named like a .NET pool's take or give-back (Rent, Return, Get where ObjectPool exists).</summary>
     RentalName = 2,
 
-    /// <summary>A call named like a .NET pool's take (Rent, Get where ObjectPool exists): what PP0105 needs in a type.</summary>
-    TakeName = 4,
-
     /// <summary>A page shape that needs no such call: a slot cleared (<c>x = null</c>) or a <c>[TakesPageOwnership]</c> attribute.</summary>
-    Other = 8,
+    Other = 4,
 }
 
 /// <summary>
-/// One syntax tree's calls named like a pool's take or give-back (and the page shapes the pre-filter also counts), in
-/// source order, found in one walk per tree: a body or a type then asks which of them lie inside its span.
+/// One syntax tree's calls named like a pool's take or give-back (and the page shapes the pre-filter also counts): a
+/// body or a type asks which of them lie inside its span.
 /// </summary>
 /// <remarks>
-/// ArrayPool is in every corlib, so every body of every compilation reaches the .NET pool rules' pre-filter, and on
-/// code that never rents (ImageSharp: 3 rentals in 1,355 files) that pre-filter, walked once per body and cached per
-/// body, was most of their time. A tree whose text does not contain one of the names as a word cannot call one, so
-/// most trees are answered by a scan of their text, without a walk and without a node of the red tree.
-/// Every recorded node has a non-empty span, so a node lies inside a body's span exactly when it is a descendant of
-/// the body (or the body itself): disjoint subtrees have disjoint spans, and none of these nodes has the span of a
-/// body or type declaration it contains.
+/// ArrayPool is in every corlib, so every body of every compilation reaches the .NET pool rules' pre-filter. The tree's
+/// text is searched once for the words a call or shape must spell (a token can spell a name only where its text does),
+/// and each place is resolved to its node only when a body that contains it asks, by a token search down from that
+/// body: the body is bound by then, so its red nodes exist, and a tree is never walked whole (on code that rents in
+/// every method, building the red tree of every file was most of the index's cost). Where the text can spell an
+/// identifier otherwise (a unicode escape, a formatting character) the tree is walked instead, once.
+/// A recorded node counts for a span only when it lies inside it, as the walk decided.
 /// </remarks>
 internal sealed class CallNames
 {
-    private static readonly CallNames Nothing = new(Array.Empty<int>(), Array.Empty<int>(), Array.Empty<CallMark>());
+    private static readonly CallNames Nothing = new(Array.Empty<int>(), Array.Empty<byte>(), Array.Empty<long>(), walked: false);
 
-    private readonly int[] _starts;
-    private readonly int[] _ends;
-    private readonly CallMark[] _marks;
+    // Per place, in source order: where a word starts, which word (an index into the compilation's words), and once
+    // resolved, the node it names packed as Resolved | mark | start | end (0 until then; a long is written whole).
+    private readonly int[] _places;
+    private readonly byte[] _words;
+    private readonly long[] _resolved;
 
-    private CallNames(int[] starts, int[] ends, CallMark[] marks)
+    // Built by the walk: every place is a recorded node, resolved, and every word counts as present.
+    private readonly bool _walked;
+
+    private const long Resolved = 1;
+
+    private CallNames(int[] places, byte[] words, long[] resolved, bool walked)
     {
-        _starts = starts;
-        _ends = ends;
-        _marks = marks;
+        _places = places;
+        _words = words;
+        _resolved = resolved;
+        _walked = walked;
     }
 
-    /// <summary>The marks of every recorded node inside <paramref name="span"/>.</summary>
-    public CallMark In(TextSpan span)
+    /// <summary>The marks of every recorded node inside <paramref name="node"/>.</summary>
+    public CallMark In(SyntaxNode node, string[] words, KnownSymbols known)
     {
+        var span = node.Span;
         var marks = CallMark.None;
-        // Source order is pre-order, so starts never decrease: the first node at or after the span's start, then on.
+        for (var i = First(span.Start); i < _places.Length && _places[i] < span.End; i++)
+        {
+            var resolved = Volatile.Read(ref _resolved[i]);
+            if (resolved == 0)
+            {
+                resolved = Resolve(node, _places[i], words[_words[i]], known);
+                Volatile.Write(ref _resolved[i], resolved);
+            }
+
+            var start = (int)((resolved >> 9) & 0x7FFFFFF);
+            var end = (int)(resolved >> 36);
+            if (start >= span.Start && end <= span.End)
+            {
+                marks |= (CallMark)((resolved >> 1) & 0xFF);
+            }
+        }
+
+        return marks;
+    }
+
+    /// <summary>
+    /// Whether the text inside <paramref name="span"/> spells word number <paramref name="word"/> where a token could
+    /// (a comment or a string may be counted too: a gate asks this before anything is bound).
+    /// </summary>
+    public bool MayName(TextSpan span, int word)
+    {
+        if (_walked)
+        {
+            return _places.Length > 0;
+        }
+
+        for (var i = First(span.Start); i < _places.Length && _places[i] < span.End; i++)
+        {
+            if (_words[i] == word)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // Places are in source order: the first one at or after the span's start.
+    private int First(int position)
+    {
         var lo = 0;
-        var hi = _starts.Length;
+        var hi = _places.Length;
         while (lo < hi)
         {
             var mid = (lo + hi) >> 1;
-            if (_starts[mid] < span.Start)
+            if (_places[mid] < position)
             {
                 lo = mid + 1;
             }
@@ -76,16 +126,22 @@ internal sealed class CallNames
             }
         }
 
-        for (var i = lo; i < _starts.Length && _starts[i] < span.End; i++)
+        return lo;
+    }
+
+    private static long Resolve(SyntaxNode within, int place, string word, KnownSymbols known)
+    {
+        var token = within.FindToken(place);
+        if (token.Span.Contains(place) && Named(token, word) is { } named && Mark(named, known) is var mark and not CallMark.None)
         {
-            if (_ends[i] <= span.End)
-            {
-                marks |= _marks[i];
-            }
+            return Pack(mark, named.Span);
         }
 
-        return marks;
+        return Resolved;
     }
+
+    private static long Pack(CallMark mark, TextSpan span) =>
+        Resolved | ((long)mark << 1) | ((long)span.Start << 9) | ((long)span.End << 36);
 
     /// <summary>The invoked method's name as written (<c>pool.Rent</c>, <c>?.Return</c>, <c>Get&lt;T&gt;</c>), or null.</summary>
     public static string? InvokedName(ExpressionSyntax? expression) => expression switch
@@ -96,61 +152,61 @@ internal sealed class CallNames
         _ => null,
     };
 
-    public static CallNames For(SyntaxTree tree, KnownSymbols known, CancellationToken cancellationToken)
+    /// <summary>The places in <paramref name="tree"/>'s text where it spells one of <paramref name="words"/> (see <see cref="Words"/>).</summary>
+    public static CallNames For(SyntaxTree tree, string[] words, KnownSymbols known, CancellationToken cancellationToken)
     {
-        var words = Words(known);
         if (words.Length == 0)
         {
             return Nothing;
         }
 
-        // Where the text can spell a name only one way, each place it spells one is looked up in the tree: the walk of
-        // every node built the whole red tree of every file, and on code that rents in every method it was most of the
-        // index's cost.
         var text = tree.GetText(cancellationToken).ToString();
-        return MaySpellOtherwise(text) ? Walk(tree, known, cancellationToken) : Find(tree, text, words, known, cancellationToken);
+        if (MaySpellOtherwise(text))
+        {
+            return Walk(tree, known, cancellationToken);
+        }
+
+        var found = new List<(int Place, byte Word)>();
+        for (var word = 0; word < words.Length; word++)
+        {
+            for (var at = text.IndexOf(words[word], StringComparison.Ordinal); at >= 0; at = text.IndexOf(words[word], at + 1, StringComparison.Ordinal))
+            {
+                found.Add((at, (byte)word));
+            }
+        }
+
+        if (found.Count == 0)
+        {
+            return Nothing;
+        }
+
+        found.Sort((a, b) => a.Place.CompareTo(b.Place));
+        var places = new int[found.Count];
+        var which = new byte[found.Count];
+        for (var i = 0; i < found.Count; i++)
+        {
+            (places[i], which[i]) = found[i];
+        }
+
+        return new CallNames(places, which, new long[found.Count], walked: false);
     }
 
-    /// <summary>The full walk: every node of the tree asked <see cref="Mark"/>.</summary>
+    /// <summary>The full walk: every node of the tree asked <see cref="Mark"/>, for a text that can spell names otherwise.</summary>
     internal static CallNames Walk(SyntaxTree tree, KnownSymbols known, CancellationToken cancellationToken)
     {
-        var found = new List<(int Start, int End, CallMark Mark)>();
+        var places = new List<int>();
+        var resolved = new List<long>();
         foreach (var node in tree.GetRoot(cancellationToken).DescendantNodesAndSelf())
         {
             var mark = Mark(node, known);
             if (mark != CallMark.None)
             {
-                found.Add((node.SpanStart, node.Span.End, mark));
+                places.Add(node.SpanStart);
+                resolved.Add(Pack(mark, node.Span));
             }
         }
 
-        return Of(found);
-    }
-
-    /// <summary>
-    /// The same index from the text: each occurrence of a word is a token only where the token at that place spells it,
-    /// and the node <see cref="Mark"/> is asked about is the one that token names (the call, the null assignment, the
-    /// attribute), so only the red nodes on the way down to it are built.
-    /// </summary>
-    private static CallNames Find(SyntaxTree tree, string text, string[] words, KnownSymbols known, CancellationToken cancellationToken)
-    {
-        var root = tree.GetRoot(cancellationToken);
-        var found = new List<(int Start, int End, CallMark Mark)>();
-        foreach (var word in words)
-        {
-            for (var at = text.IndexOf(word, StringComparison.Ordinal); at >= 0; at = text.IndexOf(word, at + 1, StringComparison.Ordinal))
-            {
-                var token = root.FindToken(at);
-                if (token.Span.Contains(at) && Named(token, word) is { } node && Mark(node, known) is var mark and not CallMark.None)
-                {
-                    found.Add((node.SpanStart, node.Span.End, mark));
-                }
-            }
-        }
-
-        // Source order, as the walk finds them (In searches the starts).
-        found.Sort((a, b) => a.Start.CompareTo(b.Start));
-        return Of(found);
+        return new CallNames(places.ToArray(), new byte[places.Count], resolved.ToArray(), walked: true);
     }
 
     /// <summary>The node <see cref="Mark"/> may count that <paramref name="token"/> spells <paramref name="word"/> in, or null.</summary>
@@ -194,62 +250,41 @@ internal sealed class CallNames
         return up as AttributeSyntax;
     }
 
-    /// <summary>The words whose tokens <see cref="Mark"/> can count in this compilation.</summary>
-    private static string[] Words(KnownSymbols known)
+    /// <summary>
+    /// The words whose tokens <see cref="Mark"/> can count in this compilation: the .NET pools' takes first, in the
+    /// order <see cref="TakeWords"/> numbers them.
+    /// </summary>
+    public static string[] Words(KnownSymbols known)
     {
         var words = new List<string>();
+        if (known.NetPools is { } pools)
+        {
+            words.Add("Rent");
+            if (pools.HasObjectPool)
+            {
+                words.Add("Get");
+            }
+
+            words.Add("Return");
+        }
+
         if (known.HasPages)
         {
             words.AddRange(new[] { "AllocPages", "DevAllocPages", "AllocFrag", "DevAlloc", "Exchange", "PutPage", "PutFullPage", "RecycleDirect", "ReleasePage", "Put", "null", "TakesPageOwnership" });
         }
 
-        if (known.NetPools is { } pools)
-        {
-            words.Add("Rent");
-            words.Add("Return");
-            if (pools.HasObjectPool)
-            {
-                words.Add("Get");
-            }
-        }
-
         return words.ToArray();
     }
 
-    private static CallNames Of(List<(int Start, int End, CallMark Mark)> found)
-    {
-        if (found.Count == 0)
-        {
-            return Nothing;
-        }
-
-        var starts = new int[found.Count];
-        var ends = new int[found.Count];
-        var marks = new CallMark[found.Count];
-        for (var i = 0; i < found.Count; i++)
-        {
-            (starts[i], ends[i], marks[i]) = found[i];
-        }
-
-        return new CallNames(starts, ends, marks);
-    }
+    /// <summary>How many of <see cref="Words"/> are takes of .NET's pools (Rent, and Get where ObjectPool exists): words 0 to this, less one.</summary>
+    public static int TakeWords(KnownSymbols known) => known.NetPools is not { } pools ? 0 : pools.HasObjectPool ? 2 : 1;
 
     private static CallMark Mark(SyntaxNode node, KnownSymbols known)
     {
         switch (node)
         {
             case InvocationExpressionSyntax invocation when InvokedName(invocation.Expression) is { } name && PoolContracts.MayTakeOrGiveBack(name, known):
-                var mark = CallMark.PoolName;
-                if (known.NetPools?.MayTakeOrGiveBack(name) == true)
-                {
-                    mark |= CallMark.RentalName;
-                    if (name is "Rent" or "Get")
-                    {
-                        mark |= CallMark.TakeName;
-                    }
-                }
-
-                return mark;
+                return known.NetPools?.MayTakeOrGiveBack(name) == true ? CallMark.PoolName | CallMark.RentalName : CallMark.PoolName;
             case AssignmentExpressionSyntax { Right: LiteralExpressionSyntax literal } when known.HasPages && literal.IsKind(SyntaxKind.NullLiteralExpression):
                 return CallMark.Other;
             case AttributeSyntax attribute when known.HasPages && attribute.Name.ToString().Contains("TakesPageOwnership"):

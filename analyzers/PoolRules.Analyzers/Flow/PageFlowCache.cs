@@ -123,9 +123,15 @@ internal sealed class PageFlowCache
     private readonly ConcurrentDictionary<(IMethodSymbol Function, ISymbol Captured), ParameterSummary> _captured = new(CapturedComparer.Instance);
     private readonly ConcurrentDictionary<SyntaxTree, CallNames> _callNames = new();
 
+    // The words the call index searches each tree's text for, and how many of them (the first) are .NET pools' takes.
+    private readonly string[] _words;
+    private readonly int _takeWords;
+
     public PageFlowCache(KnownSymbols known)
     {
         _known = known;
+        _words = CallNames.Words(known);
+        _takeWords = CallNames.TakeWords(known);
     }
 
     /// <summary>
@@ -349,16 +355,35 @@ internal sealed class PageFlowCache
         return (marks & CallMark.Other) != 0 ? Involvement.Other : (marks & CallMark.PoolName) != 0 ? Involvement.Names : Involvement.None;
     }
 
-    /// <summary>What the pre-filter finds inside <paramref name="node"/>, from its tree's <see cref="CallNames"/> (one walk per tree, kept for the compilation).</summary>
-    internal CallMark Marks(SyntaxNode node)
+    /// <summary>What the pre-filter finds inside <paramref name="node"/>, from its tree's <see cref="CallNames"/> (kept for the compilation).</summary>
+    internal CallMark Marks(SyntaxNode node) => Names(node.SyntaxTree).In(node, _words, _known);
+
+    /// <summary>
+    /// Whether the text inside <paramref name="span"/> spells a .NET pool's take (Rent, or Get where ObjectPool exists):
+    /// a gate that reads only the text, for a check made before anything is bound.
+    /// </summary>
+    internal bool MayNameTake(SyntaxTree tree, TextSpan span)
     {
-        var tree = node.SyntaxTree;
-        if (!_callNames.TryGetValue(tree, out var names))
+        var names = Names(tree);
+        for (var word = 0; word < _takeWords; word++)
         {
-            names = _callNames.GetOrAdd(tree, CallNames.For(tree, _known, default));
+            if (names.MayName(span, word))
+            {
+                return true;
+            }
         }
 
-        return names.In(node.Span);
+        return false;
+    }
+
+    private CallNames Names(SyntaxTree tree)
+    {
+        if (!_callNames.TryGetValue(tree, out var names))
+        {
+            names = _callNames.GetOrAdd(tree, CallNames.For(tree, _words, _known, default));
+        }
+
+        return names;
     }
 
     /// <summary>
