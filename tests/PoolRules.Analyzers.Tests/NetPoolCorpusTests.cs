@@ -128,7 +128,7 @@ public sealed partial class NetPoolCorpusTests
         ["PP0101_ZStringInsertGrow.cs"] = "the overwritten field holds a rental Append made in another call; same limit",
         ["PP0102_ZipFileEnsureCapacity.cs"] = "the helper returns and re-rents the caller's array through a ref parameter, which the caller counts as handed on",
         ["PP0104_PooledQueueCustomPool.cs"] = "the array was rented from _pool by the constructor and is given back to s_pool by another method",
-        ["PP0103_NpgsqlColumnInfoCacheBleed.cs"] = "the use after the give-back is the next NextResult call clearing or regrowing the field, which the engine does not follow across calls; and in Fixed it reports a false PP0103 at the grow path's Rent into the field, because it does not tie the finally's give-back to the 'consumed' flag that is false on that path",
+        ["PP0103_NpgsqlColumnInfoCacheBleed.cs"] = "the use after the give-back is the next NextResult call clearing or regrowing the field, which the engine does not follow across calls (Fixed is clean: its finally clears the field before the give-back)",
     };
 
     [Theory]
@@ -164,6 +164,9 @@ public sealed partial class NetPoolCorpusTests
         if (NotMetYet.TryGetValue(file, out var why))
         {
             Assert.False(expected.SequenceEqual(actual), $"{file} is met now ({why}): take it off NotMetYet");
+
+            // What is not met yet is a miss, never a report on a line that is not marked (the Fixed twin included).
+            Assert.True(actual.All(expected.Contains), "a report on an unmarked line: " + message);
             return;
         }
 

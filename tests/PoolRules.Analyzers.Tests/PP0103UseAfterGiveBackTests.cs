@@ -144,7 +144,70 @@ public sealed class PP0103UseAfterGiveBackTests
         }
         """);
 
+    [Fact]
+    public Task Rental_kept_in_a_field_that_a_finally_gives_back_without_clearing_escapes() => V.AnalyzerAsync("""
+        using System.Buffers;
+
+        class Reader
+        {
+            private int[]? _cache;
+
+            bool Next(int columns)
+            {
+                try
+                {
+                    {|PP0103:_cache = ArrayPool<int>.Shared.Rent(columns)|};
+                    return true;
+                }
+                finally
+                {
+                    if (_cache is { } cache)
+                    {
+                        ArrayPool<int>.Shared.Return(cache);
+                    }
+                }
+            }
+        }
+        """);
+
     // ---- no use after give-back --------------------------------------------------------------------------------
+
+    // The fixed half of npgsql's "Fix cache bleed" (NetPoolCorpus/PP0103_NpgsqlColumnInfoCacheBleed.cs): the finally
+    // clears the field before it gives the rental back, so nothing keeps it past the method.
+    [Fact]
+    public Task Rental_kept_in_a_field_that_a_finally_clears_before_giving_it_back_is_fine() => V.AnalyzerAsync("""
+        using System.Buffers;
+
+        class Reader
+        {
+            private int[]? _cache;
+
+            bool Next(int columns, bool last)
+            {
+                var consumed = false;
+                try
+                {
+                    if (!last)
+                    {
+                        _cache = ArrayPool<int>.Shared.Rent(columns);
+                        return true;
+                    }
+
+                    consumed = true;
+                    return false;
+                }
+                finally
+                {
+                    if (consumed && _cache is { } cache)
+                    {
+                        _cache = null;
+                        ArrayPool<int>.Shared.Return(cache);
+                    }
+                }
+            }
+        }
+        """);
+
 
     [Fact]
     public Task Field_cleared_right_after_the_give_back_is_fine() => V.AnalyzerAsync("""

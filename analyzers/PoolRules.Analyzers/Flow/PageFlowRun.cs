@@ -2048,11 +2048,21 @@ internal sealed class PageFlowRun
             // give-back after a store (`_buffer = rented; Return(rented);`) leaves the field pointing at the rental: there.
             var atEnd = giveBack.Syntax.FirstAncestorOrSelf<SyntaxNode>(n => n is FinallyClauseSyntax or UsingStatementSyntax or LocalDeclarationStatementSyntax { UsingKeyword.RawKind: not 0 }) is not null
                 && !(giveBack.Syntax.FirstAncestorOrSelf<UsingStatementSyntax>() is { } usingStatement && usingStatement.Statement.Span.Contains(giveBack.Syntax.Span));
-            if (!atEnd && escape is ISimpleAssignmentOperation { Target: IFieldReferenceOperation stored } && OwnField(stored) is { } field)
+            if (escape is ISimpleAssignmentOperation { Target: IFieldReferenceOperation stored } && OwnField(stored) is { } field)
             {
-                // `_buffer = rented; Return(rented); _buffer = null;` is fine: only a field still holding it when the method returns is the bug.
-                _givenBackWhileStored.Add((field, id, giveBack, escape));
-                continue;
+                if (!atEnd)
+                {
+                    // `_buffer = rented; Return(rented); _buffer = null;` is fine: only a field still holding it when the method returns is the bug.
+                    _givenBackWhileStored.Add((field, id, giveBack, escape));
+                    continue;
+                }
+
+                // A finally that clears the field before it gives the rental back (`_cache = null; Return(cache);`) undid
+                // the store: nothing outlives the method holding it.
+                if (_state.TryGetVar(field, out var held) && !held.Contains(id))
+                {
+                    continue;
+                }
             }
 
             var where = atEnd ? escape : giveBack;

@@ -66,6 +66,7 @@ public static class AnalyzerHarness
         // Each run starts from a collected heap, so one analyzer does not pay for the garbage of the run before it.
         Settle();
         var pausedBefore = GC.GetTotalPauseDuration();
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var exceptions = new List<Exception>();
         var withAnalyzers = compilation.WithAnalyzers(
             analyzers,
@@ -101,7 +102,7 @@ public static class AnalyzerHarness
             perAnalyzer[analyzer.GetType().Name] = (await withAnalyzers.GetAnalyzerTelemetryInfoAsync(analyzer, default).ConfigureAwait(false)).ExecutionTime;
         }
 
-        return new AnalyzerRun(diagnostics, perAnalyzer, exceptions, GC.GetTotalPauseDuration() - pausedBefore);
+        return new AnalyzerRun(diagnostics, perAnalyzer, exceptions, GC.GetTotalPauseDuration() - pausedBefore, GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore);
     }
 
     /// <summary>A full, compacting collection: timings that follow start from the same heap.</summary>
@@ -135,8 +136,11 @@ public static class AnalyzerHarness
     }
 }
 
-/// <summary>What one analyzer run found and cost; <c>GcPause</c> is the process's GC pause time during the whole run (driver and binding included).</summary>
-public sealed record AnalyzerRun(ImmutableArray<Diagnostic> Diagnostics, IReadOnlyDictionary<string, TimeSpan> PerAnalyzer, IReadOnlyList<Exception> Exceptions, TimeSpan GcPause)
+/// <summary>
+/// What one analyzer run found and cost; <c>GcPause</c> is the process's GC pause time during the whole run and
+/// <c>Allocated</c> the bytes the process allocated in it (driver and binding included in both).
+/// </summary>
+public sealed record AnalyzerRun(ImmutableArray<Diagnostic> Diagnostics, IReadOnlyDictionary<string, TimeSpan> PerAnalyzer, IReadOnlyList<Exception> Exceptions, TimeSpan GcPause, long Allocated)
 {
     /// <summary>The analyzers' total execution time, the sum ReportAnalyzer prints.</summary>
     public TimeSpan ExecutionTime => PerAnalyzer.Values.Aggregate(TimeSpan.Zero, (sum, t) => sum + t);
