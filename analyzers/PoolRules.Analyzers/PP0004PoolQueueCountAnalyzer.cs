@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -39,7 +40,7 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(start =>
         {
             var known = KnownSymbols.For(start.Compilation);
-            if (known is null)
+            if (known is null || !start.Compilation.SyntaxTrees.Any(tree => MayNamePagePool(tree, start.CancellationToken)))
             {
                 return;
             }
@@ -61,6 +62,17 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
                 }
             });
         });
+    }
+
+    /// <summary>
+    /// Every finding needs a pool created with <c>PagePool.Create</c>, a pool array or list, or a registration with
+    /// <c>MemoryModelType.PagePool</c>; PagePool is sealed, so each of them spells the name in some file (a using alias
+    /// or a <c>using static</c> too). A compilation whose texts never do, in any spelling, registers nothing.
+    /// </summary>
+    private static bool MayNamePagePool(SyntaxTree tree, System.Threading.CancellationToken cancellationToken)
+    {
+        var text = tree.GetText(cancellationToken).ToString();
+        return text.IndexOf("PagePool", StringComparison.Ordinal) >= 0 || Flow.CallNames.MaySpellOtherwise(text);
     }
 
     private enum OptOut

@@ -67,6 +67,30 @@ public sealed class PP0004PoolQueueCountTests : RuleFaults
         }
         """);
 
+    // The rule registers nothing in a compilation whose text never names PagePool; a name spelled with an escape counts.
+    [Fact]
+    public Task Pool_named_only_through_unicode_escapes_is_still_checked() => V.AnalyzerAsync("""
+        sealed class RxRing
+        {
+            public RxRing(int index, Page\u0050ool pool) { }
+        }
+
+        class Driver
+        {
+            List<RxRing> Open(NetDevice dev)
+            {
+                var rings = new List<RxRing>();
+                var pool = Page\u0050ool.Create(new Page\u0050oolParams());
+                for (var q = 0; q < dev.RxQueueCount; q++)
+                {
+                    rings.Add(new RxRing(q, {|PP0004:pool|}));
+                }
+
+                return rings;
+            }
+        }
+        """);
+
     [Fact]
     public Task Field_pool_created_in_the_constructor_and_registered_per_queue_is_shared() => V.AnalyzerAsync("""
         class Driver

@@ -298,7 +298,7 @@ internal sealed class CallNames
     /// Whether the text can spell an identifier other than as written: a unicode escape, or a formatting character, which
     /// C# drops from identifiers. Such a file is walked instead.
     /// </summary>
-    private static bool MaySpellOtherwise(string text)
+    internal static bool MaySpellOtherwise(string text)
     {
         for (var i = text.IndexOf('\\'); i >= 0; i = text.IndexOf('\\', i + 1))
         {

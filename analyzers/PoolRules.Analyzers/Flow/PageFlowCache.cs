@@ -122,6 +122,7 @@ internal sealed class PageFlowCache
     private readonly ConcurrentDictionary<IPropertySymbol, IFieldSymbol?> _backingFields = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<(IMethodSymbol Function, ISymbol Captured), ParameterSummary> _captured = new(CapturedComparer.Instance);
     private readonly ConcurrentDictionary<SyntaxTree, CallNames> _callNames = new();
+    private readonly ConcurrentDictionary<(SyntaxTree Tree, TextSpan Span, int Kind), bool> _involvedOtherwise = new();
 
     // The words the call index searches each tree's text for, and how many of them (the first) are .NET pools' takes.
     private readonly string[] _words;
@@ -184,7 +185,25 @@ internal sealed class PageFlowCache
         var started = MeasureSplit ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         try
         {
-            return PreFilter(block.Syntax, _known, out _) != Involvement.None || InvolvedOtherwise(block, owner);
+            if (PreFilter(block.Syntax, _known, out _) != Involvement.None)
+            {
+                return true;
+            }
+
+            if (!_known.HasPages)
+            {
+                return InvolvedOtherwise(block, owner);
+            }
+
+            // With pages, the answer walks the body's operations for a source method that hands a page back, and every
+            // rule asks it of every body: the first one's answer is kept.
+            var key = (block.Syntax.SyntaxTree, block.Syntax.Span, block.Syntax.RawKind);
+            if (!_involvedOtherwise.TryGetValue(key, out var involved))
+            {
+                involved = _involvedOtherwise.GetOrAdd(key, InvolvedOtherwise(block, owner));
+            }
+
+            return involved;
         }
 #pragma warning disable CA1031 // As in Compute: an unexpected shape means no diagnostic.
         catch (Exception exception)
