@@ -250,10 +250,7 @@ internal sealed class CallNames
         return up as AttributeSyntax;
     }
 
-    /// <summary>
-    /// The words whose tokens <see cref="Mark"/> can count in this compilation: the .NET pools' takes first, in the
-    /// order <see cref="TakeWords"/> numbers them.
-    /// </summary>
+    /// <summary>The words whose tokens <see cref="Mark"/> can count in this compilation.</summary>
     public static string[] Words(KnownSymbols known)
     {
         var words = new List<string>();
@@ -275,9 +272,6 @@ internal sealed class CallNames
 
         return words.ToArray();
     }
-
-    /// <summary>How many of <see cref="Words"/> are takes of .NET's pools (Rent, and Get where ObjectPool exists): words 0 to this, less one.</summary>
-    public static int TakeWords(KnownSymbols known) => known.NetPools is not { } pools ? 0 : pools.HasObjectPool ? 2 : 1;
 
     private static CallMark Mark(SyntaxNode node, KnownSymbols known)
     {

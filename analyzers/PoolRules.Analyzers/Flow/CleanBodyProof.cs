@@ -194,11 +194,6 @@ internal sealed partial class CleanBodyProof
             return Verdict.Unknown;
         }
 
-        if (_failed)
-        {
-            return Verdict.Unknown;
-        }
-
         if (exits is null)
         {
             return Verdict.Clean;

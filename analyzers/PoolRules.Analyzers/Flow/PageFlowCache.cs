@@ -122,17 +122,15 @@ internal sealed class PageFlowCache
     private readonly ConcurrentDictionary<IPropertySymbol, IFieldSymbol?> _backingFields = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<(IMethodSymbol Function, ISymbol Captured), ParameterSummary> _captured = new(CapturedComparer.Instance);
     private readonly ConcurrentDictionary<SyntaxTree, CallNames> _callNames = new();
-    private readonly ConcurrentDictionary<(SyntaxTree Tree, TextSpan Span, int Kind), bool> _involvedOtherwise = new();
+    private readonly ConcurrentDictionary<(SyntaxTree Tree, TextSpan Span, int Kind), bool> _callsSourcePageMethod = new();
 
-    // The words the call index searches each tree's text for, and how many of them (the first) are .NET pools' takes.
+    // The words the call index searches each tree's text for.
     private readonly string[] _words;
-    private readonly int _takeWords;
 
     public PageFlowCache(KnownSymbols known)
     {
         _known = known;
         _words = CallNames.Words(known);
-        _takeWords = CallNames.TakeWords(known);
     }
 
     /// <summary>
@@ -185,25 +183,7 @@ internal sealed class PageFlowCache
         var started = MeasureSplit ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         try
         {
-            if (PreFilter(block.Syntax, _known, out _) != Involvement.None)
-            {
-                return true;
-            }
-
-            if (!_known.HasPages)
-            {
-                return InvolvedOtherwise(block, owner);
-            }
-
-            // With pages, the answer walks the body's operations for a source method that hands a page back, and every
-            // rule asks it of every body: the first one's answer is kept.
-            var key = (block.Syntax.SyntaxTree, block.Syntax.Span, block.Syntax.RawKind);
-            if (!_involvedOtherwise.TryGetValue(key, out var involved))
-            {
-                involved = _involvedOtherwise.GetOrAdd(key, InvolvedOtherwise(block, owner));
-            }
-
-            return involved;
+            return PreFilter(block.Syntax, _known, out _) != Involvement.None || InvolvedOtherwise(block, owner);
         }
 #pragma warning disable CA1031 // As in Compute: an unexpected shape means no diagnostic.
         catch (Exception exception)
@@ -224,7 +204,7 @@ internal sealed class PageFlowCache
     /// <summary>The dataflow result for one operation block; the first rule to ask pays for it.</summary>
     public PageFlowResult Get(IOperation block, IMethodSymbol? owner, in OperationBlockAnalysisContext context)
     {
-        var key = (block.Syntax.SyntaxTree, block.Syntax.Span, block.Syntax.RawKind);
+        var key = Key(block);
         if (_results.TryGetValue(key, out var cached))
         {
             return cached;
@@ -328,8 +308,32 @@ internal sealed class PageFlowCache
     }
 
     /// <summary>A body may break a page rule without naming a take or give-back: it owns a parameter, or a source method hands it a page.</summary>
-    private bool InvolvedOtherwise(IOperation block, IMethodSymbol? owner) =>
-        (owner is not null && owner.Parameters.Any(_known.TakesOwnership)) || (_known.HasPages && CallsSourcePageMethod(block));
+    private bool InvolvedOtherwise(IOperation block, IMethodSymbol? owner)
+    {
+        if (owner is not null && owner.Parameters.Any(_known.TakesOwnership))
+        {
+            return true;
+        }
+
+        if (!_known.HasPages)
+        {
+            return false;
+        }
+
+        // The answer walks the body's operations for a source method that hands a page back, and every rule (and the
+        // result it computes) asks it of every body: the first answer is kept.
+        var key = Key(block);
+        if (!_callsSourcePageMethod.TryGetValue(key, out var calls))
+        {
+            calls = _callsSourcePageMethod.GetOrAdd(key, CallsSourcePageMethod(block));
+        }
+
+        return calls;
+    }
+
+    // The key of a body in the caches above (see _results).
+    private static (SyntaxTree Tree, TextSpan Span, int Kind) Key(IOperation block) =>
+        (block.Syntax.SyntaxTree, block.Syntax.Span, block.Syntax.RawKind);
 
     private PageFlowResult RunEngine(IOperation block, IMethodSymbol? owner, Func<IOperation, ControlFlowGraph> getGraph)
     {
@@ -384,9 +388,10 @@ internal sealed class PageFlowCache
     internal bool MayNameTake(SyntaxTree tree, TextSpan span)
     {
         var names = Names(tree);
-        for (var word = 0; word < _takeWords; word++)
+        for (var word = 0; word < _words.Length; word++)
         {
-            if (names.MayName(span, word))
+            // Words holds Get only where ObjectPool exists.
+            if (_words[word] is "Rent" or "Get" && names.MayName(span, word))
             {
                 return true;
             }
