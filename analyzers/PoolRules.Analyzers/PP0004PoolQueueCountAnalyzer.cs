@@ -8,6 +8,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 using Microsoft.CodeAnalysis.Text;
+using static PoolRules.Analyzers.Conversions;
 
 namespace PoolRules.Analyzers;
 
@@ -71,8 +72,7 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
     /// </summary>
     private static bool MayNamePagePool(SyntaxTree tree, System.Threading.CancellationToken cancellationToken)
     {
-        var text = tree.GetText(cancellationToken).ToString();
-        return text.IndexOf("PagePool", StringComparison.Ordinal) >= 0 || Flow.CallNames.MaySpellOtherwise(text);
+        return tree.GetText(cancellationToken).ToString().IndexOf("PagePool", StringComparison.Ordinal) >= 0 || Flow.CallNames.MaySpellOtherwise(tree, cancellationToken);
     }
 
     private enum OptOut
@@ -452,10 +452,10 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
         /// </summary>
         public static bool MayConcernPools(SyntaxNode body)
         {
-            if (body.SyntaxTree.TryGetText(out var text) && !TextMentions(text, body.Span))
+            if (body.SyntaxTree.TryGetText(out var text) && !Flow.CallNames.MaySpellOtherwise(body.SyntaxTree, default) && !TextMentions(text, body.Span))
             {
                 // Walking the nodes of every body costs more than the rest of this rule; a body whose text has no
-                // "new", "Create" or "Register" cannot hold what the walk looks for.
+                // "new", "Create" or "Register" (in a file that cannot spell them otherwise) cannot hold what the walk looks for.
                 return false;
             }
 
@@ -466,14 +466,7 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
                     case ArrayCreationExpressionSyntax or BaseObjectCreationExpressionSyntax:
                         return true;
                     case InvocationExpressionSyntax { Expression: var expression }:
-                        var name = expression switch
-                        {
-                            MemberAccessExpressionSyntax member => member.Name.Identifier.ValueText,
-                            MemberBindingExpressionSyntax binding => binding.Name.Identifier.ValueText,
-                            SimpleNameSyntax simple => simple.Identifier.ValueText,
-                            _ => null,
-                        };
-                        if (name is "Create" or "Register" or "RegisterMemoryModel")
+                        if (Flow.CallNames.InvokedName(expression) is "Create" or "Register" or "RegisterMemoryModel")
                         {
                             return true;
                         }
@@ -499,8 +492,6 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
                     case 'C' when Matches(text, i, end, "Create"):
                     case 'R' when Matches(text, i, end, "Register"):
                     case 'Q' or 'q' when Matches(text, i, end, "QueueCount"):
-                    case '\\':
-                        // A backslash may be a unicode escape spelling one of the names (\u0043reate).
                         return true;
                 }
             }
@@ -966,16 +957,6 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
             IPropertyReferenceOperation property => SymbolEqualityComparer.Default.Equals(property.Property, symbol),
             _ => false,
         };
-
-        private static IOperation Unwrap(IOperation operation)
-        {
-            while (operation is IConversionOperation { Operand: var operand })
-            {
-                operation = operand;
-            }
-
-            return operation;
-        }
 
         private static (IOperation Use, IOperation? Parent) SkipConversions(IOperation operation)
         {

@@ -9,6 +9,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 using Microsoft.CodeAnalysis.Text;
 using PoolRules.Analyzers.Flow;
+using static PoolRules.Analyzers.Conversions;
 
 namespace PoolRules.Analyzers;
 
@@ -265,15 +266,12 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
             foreach (var operation in body.Descendants())
             {
                 if (operation is IAssignmentOperation { Target: IFieldReferenceOperation { Instance: IInstanceReferenceOperation } target, Value: var stored }
-                    && Unconverted(stored) is ILocalReferenceOperation read && SymbolEqualityComparer.Default.Equals(read.Local, local))
+                    && Unwrap(stored) is ILocalReferenceOperation read && SymbolEqualityComparer.Default.Equals(read.Local, local))
                 {
                     Pooled(target.Field);
                 }
             }
         }
-
-        private static IOperation Unconverted(IOperation operation) =>
-            operation is IConversionOperation conversion ? Unconverted(conversion.Operand) : operation;
 
         private void Pooled(IFieldSymbol field)
         {

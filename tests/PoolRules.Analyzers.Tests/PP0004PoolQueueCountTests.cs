@@ -91,6 +91,22 @@ public sealed class PP0004PoolQueueCountTests : RuleFaults
         }
         """);
 
+    // A formatting character inside an identifier is dropped by C#: the body's text never spells "Register", yet it calls
+    // RegisterMemoryModel twice. The body's text gate must not skip it.
+    [Fact]
+    public Task Registration_spelled_with_a_formatting_character_is_still_checked() => V.AnalyzerAsync("""
+        class Driver
+        {
+            private readonly PagePool _pool = PagePool.Create(new PagePoolParams());
+
+            void Open(XdpRxQueueInfo[] rxqs)
+            {
+                rxqs[0].Regi_sterMemoryModel(MemoryModelType.PagePool, _pool);
+                {|PP0004:rxqs[1].Regi_sterMemoryModel(MemoryModelType.PagePool, _pool)|};
+            }
+        }
+        """.Replace("Regi_ster", "Regi\u200Dster", System.StringComparison.Ordinal));
+
     [Fact]
     public Task Field_pool_created_in_the_constructor_and_registered_per_queue_is_shared() => V.AnalyzerAsync("""
         class Driver

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -161,7 +162,7 @@ internal sealed class CallNames
         }
 
         var text = tree.GetText(cancellationToken).ToString();
-        if (MaySpellOtherwise(text))
+        if (MaySpellOtherwise(tree, text))
         {
             return Walk(tree, known, cancellationToken);
         }
@@ -289,9 +290,27 @@ internal sealed class CallNames
     }
 
     /// <summary>
-    /// Whether the text can spell an identifier other than as written: a unicode escape, or a formatting character, which
-    /// C# drops from identifiers. Such a file is walked instead.
+    /// Whether the tree's text can spell an identifier other than as written: a unicode escape, or a formatting character,
+    /// which C# drops from identifiers. Every rule that reads text instead of nodes walks such a file instead. A tree's
+    /// text never changes, so the answer is kept per tree for all of them.
     /// </summary>
+    internal static bool MaySpellOtherwise(SyntaxTree tree, CancellationToken cancellationToken) =>
+        SpelledOtherwise.TryGetValue(tree, out var known) ? known == Yes : MaySpellOtherwise(tree, tree.GetText(cancellationToken).ToString());
+
+    private static bool MaySpellOtherwise(SyntaxTree tree, string text)
+    {
+        if (!SpelledOtherwise.TryGetValue(tree, out var known))
+        {
+            known = SpelledOtherwise.GetValue(tree, _ => MaySpellOtherwise(text) ? Yes : No);
+        }
+
+        return known == Yes;
+    }
+
+    private static readonly ConditionalWeakTable<SyntaxTree, object> SpelledOtherwise = new();
+
+    private static readonly object Yes = new(), No = new();
+
     internal static bool MaySpellOtherwise(string text)
     {
         for (var i = text.IndexOf('\\'); i >= 0; i = text.IndexOf('\\', i + 1))

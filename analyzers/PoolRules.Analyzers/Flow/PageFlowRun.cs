@@ -7,6 +7,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using static PoolRules.Analyzers.Flow.NullTests;
+using static PoolRules.Analyzers.Conversions;
 
 namespace PoolRules.Analyzers.Flow;
 
@@ -2140,8 +2141,6 @@ internal sealed class PageFlowRun
     private Location FactLocation(PageFact fact, int origin) => fact.At?.Syntax.GetLocation() ?? _origins[origin].Location;
 
     // ---- branch refinement ---------------------------------------------------------------------------------------
-
-    private static IOperation Unwrap(IOperation operation) => operation is IConversionOperation conversion ? Unwrap(conversion.Operand) : operation;
 
     /// <summary>Recognises a null test; the operation whose refs were recorded, and what each outcome says about them.</summary>
     private static bool TryNullTest(IOperation condition, out IOperation test, out IOperation operand, out Nullness whenTrue, out Nullness whenFalse)

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
+using static PoolRules.Analyzers.Conversions;
 
 namespace PoolRules.Analyzers.Flow;
 
@@ -243,7 +244,7 @@ internal sealed class NetPools
                     return new(PoolEffect.Take, PoolKind.Object, instance, -1);
                 case "Return" when DerivesFrom(method.ContainingType, _objectPool):
                     return new(PoolEffect.GiveBack, PoolKind.Object, instance, PoolContracts.ArgumentIndex(invocation.Arguments, 0));
-                case "Dispose" when method.Parameters.IsEmpty && IsMemoryOwner(Unconverted(instance).Type):
+                case "Dispose" when method.Parameters.IsEmpty && IsMemoryOwner(Unwrap(instance).Type):
                     // `using` disposes through IDisposable; the receiver's own type says it is a pool's owner.
                     return new(PoolEffect.GiveBack, PoolKind.Memory, null, -1);
                 case "Slice" when IsView(method.ContainingType):
@@ -278,9 +279,6 @@ internal sealed class NetPools
             && constructor.Parameters[0].Type is IArrayTypeSymbol
             ? new(PoolEffect.View, PoolKind.Array, null, PoolContracts.ArgumentIndex(creation.Arguments, 0))
             : PoolOperation.None;
-
-    private static IOperation Unconverted(IOperation operation) =>
-        operation is IConversionOperation conversion ? Unconverted(conversion.Operand) : operation;
 
     public bool IsView(ITypeSymbol? type)
     {

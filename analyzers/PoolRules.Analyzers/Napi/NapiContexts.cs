@@ -283,28 +283,7 @@ internal sealed class NapiContexts
             return NapiContext.Unsafe(name, "it is not marked [NapiContext], is not the NapiPoll of a Napi, and can be called from outside this assembly");
         }
 
-        var callers = new Callers();
-        foreach (var reference in references)
-        {
-            switch (reference.Kind)
-            {
-                case ReferenceKind.Call:
-                    var caller = Analyze(reference.Node, query);
-                    if (!caller.IsSafe)
-                    {
-                        return NapiContext.Unsafe(name, $"it is called from '{caller.Function}', which is not a NAPI-safe context");
-                    }
-
-                    callers.Add(caller);
-                    break;
-                case ReferenceKind.Delegate:
-                    return NapiContext.Unsafe(name, $"it is {reference.Description}");
-            }
-        }
-
-        return callers.Example is null
-            ? NapiContext.Unsafe(name, "it is not marked [NapiContext], is not the NapiPoll of a Napi, and nothing in this compilation calls it")
-            : NapiContext.SafeVia(name, $"every call to it is in a NAPI-safe context, such as '{callers.Example}'", callers.Grounded);
+        return FromCallers(name, references, query, localFunction: false);
     }
 
     private NapiContext LocalFunctionContext(LocalFunctionStatementSyntax localFunction, SemanticModel model, Query query)
@@ -345,6 +324,13 @@ internal sealed class NapiContexts
             references.Add(reference);
         }
 
+        return FromCallers(name, references, query, localFunction: true);
+    }
+
+    /// <summary>Safe when every call is made from a NAPI-safe context and there is at least one; a delegate made of it is not.</summary>
+    private NapiContext FromCallers(string name, List<Reference> references, Query query, bool localFunction)
+    {
+        var it = localFunction ? "it is a local function " : "it is ";
         var callers = new Callers();
         foreach (var reference in references)
         {
@@ -354,19 +340,27 @@ internal sealed class NapiContexts
                     var caller = Analyze(reference.Node, query);
                     if (!caller.IsSafe)
                     {
-                        return NapiContext.Unsafe(name, $"it is a local function called from '{caller.Function}', which is not a NAPI-safe context");
+                        return NapiContext.Unsafe(name, $"{it}called from '{caller.Function}', which is not a NAPI-safe context");
                     }
 
                     callers.Add(caller);
                     break;
                 case ReferenceKind.Delegate:
-                    return NapiContext.Unsafe(name, $"it is a local function {reference.Description}");
+                    return NapiContext.Unsafe(name, it + reference.Description);
             }
         }
 
-        return callers.Example is null
-            ? NapiContext.Unsafe(name, "it is a local function that is not marked [NapiContext] and is never called")
-            : NapiContext.SafeVia(name, $"it is a local function called only from NAPI-safe code in '{callers.Example}'", callers.Grounded);
+        if (callers.Example is null)
+        {
+            return NapiContext.Unsafe(name, localFunction
+                ? "it is a local function that is not marked [NapiContext] and is never called"
+                : "it is not marked [NapiContext], is not the NapiPoll of a Napi, and nothing in this compilation calls it");
+        }
+
+        return NapiContext.SafeVia(
+            name,
+            localFunction ? $"it is a local function called only from NAPI-safe code in '{callers.Example}'" : $"every call to it is in a NAPI-safe context, such as '{callers.Example}'",
+            callers.Grounded);
     }
 
     private NapiContext LambdaContext(AnonymousFunctionExpressionSyntax lambda, string name, SemanticModel model, Query query)
