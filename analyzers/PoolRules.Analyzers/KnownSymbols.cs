@@ -185,10 +185,14 @@ internal sealed class KnownSymbols
             return false;
         }
 
-        // Only a collection of the value's own type keeps it: List<byte>.AddRange(rented) copies the bytes out.
-        var stored = (argument is Microsoft.CodeAnalysis.Operations.IConversionOperation conversion ? conversion.Operand : argument).Type;
+        // Only a collection of the value's own type keeps it: List<byte>.AddRange(rented) copies the bytes out. The type
+        // it is converted to counts as well: List<ReadOnlyMemory<byte>>.Add(rented) keeps a view of the rental.
         var receiver = instance?.Type as INamedTypeSymbol ?? method.ContainingType;
-        return stored is not null && receiver is not null
+        return receiver is not null
+            && (Keeps(receiver, method, argument.Type) || Keeps(receiver, method, Conversions.Unwrap(argument).Type));
+
+        static bool Keeps(INamedTypeSymbol receiver, IMethodSymbol method, ITypeSymbol? stored) =>
+            stored is not null
             && (receiver.TypeArguments.Contains(stored, SymbolEqualityComparer.Default) || method.ContainingType.TypeArguments.Contains(stored, SymbolEqualityComparer.Default));
     }
 

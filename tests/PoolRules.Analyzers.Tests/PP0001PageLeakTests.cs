@@ -1138,6 +1138,49 @@ public sealed class PP0001PageLeakTests
     public Task Kernel_poller_that_drops_the_new_page_leaks_it() => V.AnalyzerAsync(
         KernelPoller.Correct.Replace("var fresh = _pool.DevAllocPages();", "var fresh = {|PP0001:_pool.DevAllocPages()|};").Replace(KernelPoller.Refill, ""));
 
+    // `while (true)` keeps a branch out of the loop in the control flow graph that no run takes: the only way out is the
+    // break after the put. A `do ... while (true)` that breaks without putting still leaks.
+    [Fact]
+    public Task Loop_left_only_by_break_after_the_put_is_no_leak() => V.AnalyzerAsync("""
+        class Rx
+        {
+            int Poll(PagePool pool, int budget)
+            {
+                var page = pool.DevAllocPages();
+                if (page is null)
+                {
+                    return 0;
+                }
+
+                while (true)
+                {
+                    if (--budget == 0)
+                    {
+                        pool.PutFullPage(page, false);
+                        break;
+                    }
+                }
+
+                return budget;
+            }
+
+            int Spin(PagePool pool, int budget)
+            {
+                var page = {|PP0001:pool.DevAllocPages()|};
+                do
+                {
+                    if (--budget == 0)
+                    {
+                        break;
+                    }
+                }
+                while (true);
+
+                return budget;
+            }
+        }
+        """);
+
     // ---- slots: the same array and the same index value ----------------------------------------------------------
 
     [Fact]

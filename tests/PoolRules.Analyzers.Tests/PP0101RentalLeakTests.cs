@@ -396,6 +396,127 @@ public sealed class PP0101RentalLeakTests
             int Get(System.Collections.Generic.Dictionary<int, int> map) => map[1];
         }
         """);
+    // Found in MemoryPack's stream deserializer (Cysharp/MemoryPack, MemoryPackSerializer.Deserialize.cs): a loop left
+    // only by a break after the rental is handed on or given back must not leak at the return after the loop.
+    [Fact]
+    public Task Loop_left_only_by_break_after_the_give_back_is_no_leak() => V.AnalyzerAsync("""
+        using System;
+        using System.Buffers;
+        using System.Collections.Generic;
+
+        class Reader
+        {
+            readonly List<ReadOnlyMemory<byte>> _segments = new();
+
+            int Drain(int n)
+            {
+                var buffer = ArrayPool<byte>.Shared.Rent(n);
+                while (true)
+                {
+                    if (n-- == 0)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        break;
+                    }
+                }
+
+                return n;
+            }
+
+            int Collect(int n)
+            {
+                var buffer = ArrayPool<byte>.Shared.Rent(n);
+                do
+                {
+                    if (n-- == 0)
+                    {
+                        _segments.Add(buffer.AsMemory(0, 1));
+                        break;
+                    }
+                }
+                while (true);
+
+                return _segments.Count;
+            }
+
+            int Leaks(int n)
+            {
+                var buffer = {|PP0101:ArrayPool<byte>.Shared.Rent(n)|};
+                while (true)
+                {
+                    if (n-- == 0)
+                    {
+                        break;
+                    }
+                }
+
+                return buffer.Length;
+            }
+        }
+        """);
+
+    // MemoryPack keeps each rented chunk in a list of ReadOnlyMemory<byte>: the implicit conversion to the list's element
+    // type still stores the rental. A list of bytes copies them out, so there the rental leaks.
+    [Fact]
+    public Task Rental_kept_by_a_collection_of_the_type_it_converts_to_is_handed_on() => V.AnalyzerAsync("""
+        using System;
+        using System.Buffers;
+        using System.Collections.Generic;
+
+        class Chunks
+        {
+            readonly List<ReadOnlyMemory<byte>> _segments = new();
+            readonly List<object> _boxes = new();
+            readonly List<byte> _bytes = new();
+
+            void KeepView(int n) => _segments.Add(ArrayPool<byte>.Shared.Rent(n).AsMemory(0, 1));
+
+            void KeepArray(int n)
+            {
+                var buffer = ArrayPool<byte>.Shared.Rent(n);
+                _segments.Add(buffer);
+            }
+
+            void KeepAsObject(int n)
+            {
+                var buffer = ArrayPool<byte>.Shared.Rent(n);
+                _boxes.Add(buffer);
+            }
+
+            void CopyBytes(int n)
+            {
+                var buffer = {|PP0101:ArrayPool<byte>.Shared.Rent(n)|};
+                _bytes.AddRange(buffer);
+            }
+        }
+        """);
+
+    // Found in garnet (microsoft/garnet, MGetReadArgBatch.cs): a range of the rental's view kept in a field of the struct
+    // is the rental kept there. A range of the array itself is a copy, so that rental still leaks.
+    [Fact]
+    public Task Range_of_a_view_kept_in_a_field_is_handed_on() => V.AnalyzerAsync("""
+        using System;
+        using System.Buffers;
+
+        struct Batch
+        {
+            private Memory<int> _running;
+            private int[] _copy;
+
+            void Start(int n)
+            {
+                var rented = ArrayPool<int>.Shared.Rent(n);
+                _running = rented.AsMemory()[..n];
+            }
+
+            void Snapshot(int n)
+            {
+                var rented = {|PP0101:ArrayPool<int>.Shared.Rent(n)|};
+                _copy = rented[..n];
+            }
+        }
+        """);
+
     // ---- issue 13: hand-ons seen in real projects (orleans, MessagePack, Pipelines.Sockets.Unofficial) ----------
 
     [Fact]
@@ -501,6 +622,25 @@ public sealed class PP0101RentalLeakTests
                     previous = node;
                 }
 
+                return first;
+            }
+        }
+        """);
+
+    // A fuzz mutant of the test above: out of a loop, `first ??= node` keeps the node on the paths where first was null,
+    // and the return hands on what first may hold. The engine counts that as handed on; the proof must not say otherwise.
+    [Fact]
+    public Task Pooled_node_kept_through_a_coalescing_assignment_and_returned_is_handed_on() => V.AnalyzerAsync("""
+        using Microsoft.Extensions.ObjectPool;
+
+        sealed class Node
+        {
+            public static readonly ObjectPool<Node> Pool = ObjectPool.Create<Node>();
+
+            public static Node? First(Node? first)
+            {
+                var node = Pool.Get();
+                first ??= node;
                 return first;
             }
         }

@@ -6,6 +6,32 @@ namespace PoolRules.Analyzers.Tests;
 
 public sealed class PP0103UseAfterGiveBackTests
 {
+    // A range over a view (span[1..]) is the view's Slice: the same rental, read after it went back.
+    [Fact]
+    public Task Range_of_a_view_read_after_return_is_reported() => V.AnalyzerAsync("""
+        using System;
+        using System.Buffers;
+
+        class Parser
+        {
+            int Tail(int n)
+            {
+                var rented = ArrayPool<byte>.Shared.Rent(n);
+                var tail = rented.AsSpan()[1..];
+                ArrayPool<byte>.Shared.Return(rented);
+                return {|PP0103:tail|}[0];
+            }
+
+            int Copy(int n)
+            {
+                var rented = ArrayPool<byte>.Shared.Rent(n);
+                var copy = rented[1..];
+                ArrayPool<byte>.Shared.Return(rented);
+                return copy[0];
+            }
+        }
+        """);
+
     [Fact]
     public Task Array_read_after_return_is_reported_with_the_return() => V.AnalyzerAsync("""
         using System.Buffers;

@@ -19,6 +19,9 @@ internal sealed partial class CleanBodyProof
         {
             case null:
                 return (_state, State.Dead);
+            case { ConstantValue: { HasValue: true, Value: bool constant } }:
+                // `while (true)`: the outcome that cannot happen leads nowhere, as in the engine.
+                return constant ? (_state, State.Dead) : (State.Dead, _state);
             case IConversionOperation conversion:
                 return Condition(conversion.Operand);
             case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not:
@@ -223,6 +226,12 @@ internal sealed partial class CleanBodyProof
                 }
 
                 return Read(property);
+            case IImplicitIndexerReferenceOperation range when PoolContracts.Of(range, _known).Effect == PoolEffect.View:
+                // memory[..n]: a slice of the same rental, as in the engine.
+                var sliced = Eval(range.Instance);
+                Use(sliced);
+                _ = Eval(range.Argument);
+                return sliced;
             case IArrayElementReferenceOperation element:
                 UseInstance(element.ArrayReference);
                 foreach (var index in element.Indices)
@@ -264,10 +273,15 @@ internal sealed partial class CleanBodyProof
                 AddJump(JumpKind.Throw, null, thrown.Syntax);
                 return Value.None;
             case ICoalesceAssignmentOperation coalesceAssignment when !_known.IsPage(coalesceAssignment.Type):
-                // `x ??= y`: y runs only on some paths.
+                // `x ??= y`: y runs only on some paths. A rental stored so (`first ??= node`) is an alias on some paths
+                // only, which the engine's points-to sets follow and the proof does not.
                 _ = Eval(coalesceAssignment.Target);
                 var notAssigned = _state;
-                _ = Eval(coalesceAssignment.Value);
+                if (Eval(coalesceAssignment.Value).Id >= 0)
+                {
+                    return Fail();
+                }
+
                 _state = State.Join(_state, notAssigned);
                 return Value.None;
             case IDeconstructionAssignmentOperation or IDynamicInvocationOperation or IDynamicMemberReferenceOperation
@@ -300,7 +314,7 @@ internal sealed partial class CleanBodyProof
         OperationKind.LocalReference, OperationKind.ParameterReference, OperationKind.Conversion, OperationKind.Parenthesized,
         OperationKind.Literal, OperationKind.DefaultValue, OperationKind.SimpleAssignment, OperationKind.Invocation,
         OperationKind.ObjectCreation, OperationKind.IsPattern, OperationKind.Binary, OperationKind.FieldReference,
-        OperationKind.PropertyReference, OperationKind.ArrayElementReference, OperationKind.ArrayCreation,
+        OperationKind.PropertyReference, OperationKind.ImplicitIndexerReference, OperationKind.ArrayElementReference, OperationKind.ArrayCreation,
         OperationKind.ArrayInitializer, OperationKind.Tuple, OperationKind.AnonymousObjectCreation,
         OperationKind.AnonymousFunction, OperationKind.DelegateCreation, OperationKind.ConditionalAccess,
         OperationKind.ConditionalAccessInstance, OperationKind.Conditional, OperationKind.Coalesce,

@@ -482,13 +482,18 @@ internal sealed class PageFlowRun
         Eval(condition);
         var (whenTrue, whenFalse) = Refine(condition, _state);
         var jumpsWhenTrue = block.ConditionKind == ControlFlowConditionKind.WhenTrue;
-        if (block.ConditionalSuccessor is { } conditional)
+
+        // A constant condition has one outcome: the graph keeps a branch out of `while (true)` that no run takes.
+        var constant = condition.ConstantValue is { HasValue: true, Value: bool known } ? known : (bool?)null;
+        var jumps = constant is null || constant == jumpsWhenTrue;
+        var falls = constant is null || constant != jumpsWhenTrue;
+        if (block.ConditionalSuccessor is { } conditional && jumps)
         {
             // Both outcomes may share one state (nothing refined): the first successor then gets a copy.
-            Follow(block, conditional, jumpsWhenTrue ? whenTrue : whenFalse, owned: !ReferenceEquals(whenTrue, whenFalse) || fallThrough is null, scope, ins, worklist, finallyExits);
+            Follow(block, conditional, jumpsWhenTrue ? whenTrue : whenFalse, owned: !ReferenceEquals(whenTrue, whenFalse) || fallThrough is null || !falls, scope, ins, worklist, finallyExits);
         }
 
-        if (fallThrough is not null)
+        if (fallThrough is not null && falls)
         {
             Follow(block, fallThrough, jumpsWhenTrue ? whenFalse : whenTrue, owned: true, scope, ins, worklist, finallyExits);
         }
@@ -993,6 +998,12 @@ internal sealed class PageFlowRun
                 }
 
                 return Read(property);
+            case IImplicitIndexerReferenceOperation range when PoolContracts.Of(range, _known).Effect == PoolEffect.View:
+                // memory[..n]: a slice of the same rental.
+                var sliced = Eval(range.Instance);
+                Use(sliced, range.Instance);
+                Eval(range.Argument);
+                return sliced;
             case IArrayElementReferenceOperation element:
                 UseInstance(element.ArrayReference);
                 foreach (var index in element.Indices)

@@ -136,6 +136,9 @@ internal static class PoolContracts
     public static PoolOperation Of(IObjectCreationOperation creation, KnownSymbols known) =>
         known.NetPools is { } pools ? pools.Of(creation) : PoolOperation.None;
 
+    public static PoolOperation Of(IImplicitIndexerReferenceOperation range, KnownSymbols known) =>
+        known.NetPools is { } pools ? pools.Of(range) : PoolOperation.None;
+
     /// <summary>
     /// The syntactic pre-filter: can a call of this name be a take or a give-back in this compilation? A body with no
     /// such call (and no other page shape) gets neither a proof nor a graph.
@@ -273,6 +276,12 @@ internal sealed class NetPools
             _ => PoolOperation.None,
         };
     }
+
+    /// <summary>A range over a view (<c>memory[..n]</c>, <c>span[1..]</c>) is its Slice: the same rental, as the call would be.</summary>
+    public PoolOperation Of(IImplicitIndexerReferenceOperation range) =>
+        range.IndexerSymbol is IMethodSymbol { Name: "Slice" } slice && IsView(slice.ContainingType)
+            ? new(PoolEffect.View, PoolKind.Array, null, -1)
+            : PoolOperation.None;
 
     public PoolOperation Of(IObjectCreationOperation creation) =>
         creation.Constructor is { } constructor && IsView(constructor.ContainingType) && !creation.Arguments.IsEmpty

@@ -422,13 +422,12 @@ internal sealed class RepeatGiveBack
     /// <summary>The state on the branch where <paramref name="condition"/> is <paramref name="outcome"/>; null when the path already knows otherwise.</summary>
     private static State? Learn(IOperation condition, bool outcome, State state)
     {
-        while (condition is IConversionOperation conversion)
-        {
-            condition = conversion.Operand;
-        }
-
+        condition = Conversions.Unwrap(condition);
         switch (condition)
         {
+            case { ConstantValue: { HasValue: true, Value: bool constant } }:
+                // `while (true)` has no way out through its condition.
+                return constant == outcome ? state : null;
             case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not:
                 return Learn(not.Operand, !outcome, state);
             case IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals } binary:

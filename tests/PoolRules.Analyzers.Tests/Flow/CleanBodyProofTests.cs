@@ -63,6 +63,7 @@ public sealed class CleanBodyProofTests
     [InlineData("var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); var segment = new ArraySegment<byte>(b, 0, budget); var n = segment.Count; System.Buffers.ArrayPool<byte>.Shared.Return(b); return n;")]
     [InlineData("var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); if (_spare is null) { _spare = b; return 1; } System.Buffers.ArrayPool<byte>.Shared.Return(b); return 0;")]
     [InlineData("using var owner = System.Buffers.MemoryPool<byte>.Shared.Rent(budget); var memory = owner.Memory; if (memory.Length < budget) return 0; memory.Span[0] = 1; return memory.Length;")]
+    [InlineData("var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); var s = b.AsMemory()[1..]; s.Span[0] = 1; System.Buffers.ArrayPool<byte>.Shared.Return(b); return budget;")]
     public void Accepts_pooled_objects_views_in_variables_and_kept_rentals(string body) => Assert.True(Proves(body));
 
     // The same shapes where the engine reports, or where a variable would change what it stands for on some path only.
@@ -75,6 +76,7 @@ public sealed class CleanBodyProofTests
     [InlineData("var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); var m = b.AsMemory(); System.Buffers.ArrayPool<byte>.Shared.Return(b); b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); var n = m.Length; System.Buffers.ArrayPool<byte>.Shared.Return(b); return n;")] // the rental variable re-pointed under its view
     [InlineData("var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); _spare = b; System.Buffers.ArrayPool<byte>.Shared.Return(_spare); return b[0];")] // read back from the field it was kept in
     [InlineData("var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); var m = b.AsMemory(); Func<int> f = () => m.Length; System.Buffers.ArrayPool<byte>.Shared.Return(b); return f();")] // a lambda over the view
+    [InlineData("var b = System.Buffers.ArrayPool<byte>.Shared.Rent(budget); var s = b.AsSpan()[1..]; System.Buffers.ArrayPool<byte>.Shared.Return(b); return s[0];")] // use after return through a range of a view
     public void Refuses_pooled_objects_and_views_the_engine_reports_on_or_does_not_model(string body) => Assert.False(Proves(body));
 
     [Fact]
