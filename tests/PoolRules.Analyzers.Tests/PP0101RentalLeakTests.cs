@@ -517,6 +517,28 @@ public sealed class PP0101RentalLeakTests
         }
         """);
 
+    // Found in garnet's Tsavorite (DiskLogRecord.cs) built without one of its sources: a rental handed to a creation of
+    // a type that does not bind may be kept by it, so it is not reported. The same rental dropped still is.
+    [Fact]
+    public Task Rental_given_to_a_creation_that_does_not_bind_is_not_judged() => V.AnalyzerAsync("""
+        using System.Buffers;
+
+        class Records
+        {
+            object Copy(int n)
+            {
+                var owner = MemoryPool<byte>.Shared.Rent(n);
+                return new {|CS0246:Missing|}(owner, n);
+            }
+
+            int Drop(int n)
+            {
+                var owner = {|PP0101:MemoryPool<byte>.Shared.Rent(n)|};
+                return owner.Memory.Length + {|CS0103:missing|};
+            }
+        }
+        """);
+
     // ---- issue 13: hand-ons seen in real projects (orleans, MessagePack, Pipelines.Sockets.Unofficial) ----------
 
     [Fact]

@@ -284,6 +284,17 @@ internal sealed partial class CleanBodyProof
 
                 _state = State.Join(_state, notAssigned);
                 return Value.None;
+            case IInvalidOperation invalid:
+                // What does not bind takes what it is given, in the engine: a tracked value given to it is left there.
+                foreach (var child in invalid.ChildOperations)
+                {
+                    if (Eval(child).Id >= 0)
+                    {
+                        return Fail();
+                    }
+                }
+
+                return Value.None;
             case IDeconstructionAssignmentOperation or IDynamicInvocationOperation or IDynamicMemberReferenceOperation
                 or IInterpolatedStringHandlerCreationOperation { HandlerAppendCallsReturnBool: true }:
                 // Aliases the proof does not follow, or holes a handler may skip.
@@ -320,7 +331,7 @@ internal sealed partial class CleanBodyProof
         OperationKind.ConditionalAccessInstance, OperationKind.Conditional, OperationKind.Coalesce,
         OperationKind.SwitchExpression, OperationKind.Throw, OperationKind.CoalesceAssignment,
         OperationKind.DeconstructionAssignment, OperationKind.DynamicInvocation, OperationKind.DynamicMemberReference,
-        OperationKind.InterpolatedStringHandlerCreation);
+        OperationKind.InterpolatedStringHandlerCreation, OperationKind.Invalid);
 
     private static bool[] ModelledKinds(params OperationKind[] kinds)
     {

@@ -1027,6 +1027,17 @@ internal sealed class PageFlowRun
             case IDeconstructionAssignmentOperation deconstruction:
                 Deconstruct(deconstruction);
                 return NoRefs;
+            case IInvalidOperation invalid:
+                // A call or creation that does not bind (a reference the build lacks): what it does with a page or a
+                // rental is unknown, so it takes it, and nothing is reported for what it may have kept.
+                foreach (var child in invalid.ChildOperations)
+                {
+                    var childRefs = Eval(child);
+                    Use(childRefs, child);
+                    HandOn(childRefs, invalid);
+                }
+
+                return NoRefs;
             default:
                 foreach (var child in operation.ChildOperations)
                 {
