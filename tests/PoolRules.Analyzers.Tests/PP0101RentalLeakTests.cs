@@ -539,6 +539,59 @@ public sealed class PP0101RentalLeakTests
         }
         """);
 
+    // Found in garnet (RangeIndexOps.cs): a grow callback rents a bigger buffer and keeps it in a variable of the method
+    // around it, which gives it back later. The callback's own local dropped at its end still leaks.
+    [Fact]
+    public Task Rental_stored_by_a_lambda_or_local_function_in_a_captured_variable_is_handed_on() => V.AnalyzerAsync("""
+        using System;
+        using System.Buffers;
+
+        class Scanner
+        {
+            int Scan(int n, Func<Func<int, bool>, int> run)
+            {
+                IMemoryOwner<byte>? held = null;
+                Func<int, bool> grow = size =>
+                {
+                    var bigger = MemoryPool<byte>.Shared.Rent(size);
+                    held?.Dispose();
+                    held = bigger;
+                    return true;
+                };
+                var result = run(grow);
+                held?.Dispose();
+                return result;
+            }
+
+            int Local(int n)
+            {
+                IMemoryOwner<byte>? held = null;
+                bool Grow(int size)
+                {
+                    var bigger = MemoryPool<byte>.Shared.Rent(size);
+                    held?.Dispose();
+                    held = bigger;
+                    return true;
+                }
+
+                Grow(n);
+                held?.Dispose();
+                return n;
+            }
+
+            int Dropped(int n)
+            {
+                bool Probe(int size)
+                {
+                    var scratch = {|PP0101:MemoryPool<byte>.Shared.Rent(size)|};
+                    return scratch.Memory.Length > 0;
+                }
+
+                return Probe(n) ? 1 : 0;
+            }
+        }
+        """);
+
     // ---- issue 13: hand-ons seen in real projects (orleans, MessagePack, Pipelines.Sockets.Unofficial) ----------
 
     [Fact]

@@ -1245,6 +1245,14 @@ internal sealed class PageFlowRun
         {
             case ILocalReferenceOperation local when !local.Local.IsRef:
                 AssignVar(local.Local, value, assignment);
+                if (DeclaredOutside(local.Local))
+                {
+                    // A lambda or local function storing into a variable of the method around it: that variable
+                    // outlives this function, so what it now holds is handed on (garnet's grow-in-place callback).
+                    Use(value, assignment.Value);
+                    HandOn(value, assignment);
+                }
+
                 break;
             case IParameterReferenceOperation parameter when parameter.Parameter.RefKind is RefKind.None or RefKind.Out:
                 // An out parameter is the caller's variable: what it holds at an exit goes to the caller.
@@ -1286,6 +1294,14 @@ internal sealed class PageFlowRun
 
         return value;
     }
+
+    /// <summary>A local this graph's function captures from the method around it (the graph is a lambda's or a local function's).</summary>
+    private bool DeclaredOutside(ILocalSymbol local) =>
+        _graph.OriginalOperation is ILocalFunctionOperation or IAnonymousFunctionOperation
+        && local.DeclaringSyntaxReferences.Length == 1
+        && local.DeclaringSyntaxReferences[0] is { } declared
+        && declared.SyntaxTree == _graph.OriginalOperation.Syntax.SyntaxTree
+        && !_graph.OriginalOperation.Syntax.Span.Contains(declared.Span);
 
     /// <summary>A field of this object or a static field, which this body may follow as a variable while it holds a rental; null for any other.</summary>
     private IFieldSymbol? OwnField(IFieldReferenceOperation field) =>
