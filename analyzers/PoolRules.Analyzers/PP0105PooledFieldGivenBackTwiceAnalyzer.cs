@@ -69,7 +69,9 @@ public sealed class PP0105PooledFieldGivenBackTwiceAnalyzer : DiagnosticAnalyzer
     /// <summary>Dispose(), Dispose(bool), a finalizer, Reset, Clear (also as explicit interface implementations).</summary>
     internal static bool CanRunTwice(IMethodSymbol method)
     {
-        if (method.IsStatic)
+        // A readonly member (of a readonly struct, or `readonly void Dispose()`) can neither clear the field nor set a
+        // guard: its type is made to be disposed once (CommunityToolkit's SpanOwner<T>), and a finding could not be fixed.
+        if (method.IsStatic || method.IsReadOnly)
         {
             return false;
         }

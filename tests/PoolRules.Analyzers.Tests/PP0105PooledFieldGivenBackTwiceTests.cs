@@ -493,6 +493,49 @@ public sealed class PP0105PooledFieldGivenBackTwiceTests
         }
         """);
 
+    // CommunityToolkit.HighPerformance's SpanOwner<T> and CommunityToolkit.Mvvm's ArrayPoolBufferWriter<T>: a readonly
+    // Dispose cannot clear the field or set a guard, so its type is made to be disposed once. A mutable struct's Dispose
+    // that could clear the field and does not is still reported.
+    [Fact]
+    public Task Readonly_dispose_of_a_struct_is_not_judged() => V.AnalyzerAsync("""
+        using System.Buffers;
+
+        readonly ref struct Owner
+        {
+            private readonly ArrayPool<byte> _pool;
+            private readonly byte[] _array;
+
+            public Owner(ArrayPool<byte> pool, int n)
+            {
+                _pool = pool;
+                _array = pool.Rent(n);
+            }
+
+            public void Dispose() => _pool.Return(_array);
+        }
+
+        ref struct Writer
+        {
+            private byte[] _array;
+            private int _index;
+
+            public Writer(int n) => _array = ArrayPool<byte>.Shared.Rent(n);
+
+            public void Add(byte b) => _array[_index++] = b;
+
+            public readonly void Dispose() => ArrayPool<byte>.Shared.Return(_array);
+        }
+
+        ref struct Leaky
+        {
+            private byte[] _array;
+
+            public Leaky(int n) => _array = ArrayPool<byte>.Shared.Rent(n);
+
+            public void Dispose() => {|PP0105:ArrayPool<byte>.Shared.Return(_array)|};
+        }
+        """);
+
     [Fact]
     public Task Struct_dispose_that_clears_itself_with_this_default() => V.AnalyzerAsync("""
         using System.Buffers;
