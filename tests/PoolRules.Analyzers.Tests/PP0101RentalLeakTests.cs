@@ -592,6 +592,52 @@ public sealed class PP0101RentalLeakTests
         }
         """);
 
+    // Found in dotnet/extensions (OSFileSystem.ReadAllByLines): the rental kept as a Memory<byte> is given back through
+    // the array MemoryMarshal.TryGetArray recovers from it. When TryGetArray says no there is no array to give back.
+    [Fact]
+    public Task Rental_given_back_through_the_array_TryGetArray_recovers_is_no_leak() => V.AnalyzerAsync("""
+        using System;
+        using System.Buffers;
+        using System.Runtime.InteropServices;
+
+        class Lines
+        {
+            int First(int n)
+            {
+                Memory<byte> buffer = ArrayPool<byte>.Shared.Rent(n);
+                try
+                {
+                    return buffer.Span[0];
+                }
+                finally
+                {
+                    if (MemoryMarshal.TryGetArray(buffer, out ArraySegment<byte> segment) && segment.Array != null)
+                    {
+                        ArrayPool<byte>.Shared.Return(segment.Array);
+                    }
+                }
+            }
+
+            int Second(int n)
+            {
+                Memory<byte> buffer = ArrayPool<byte>.Shared.Rent(n);
+                var first = buffer.Span[0];
+                if (MemoryMarshal.TryGetArray<byte>(buffer, out var segment))
+                {
+                    ArrayPool<byte>.Shared.Return(segment.Array!);
+                }
+
+                return first;
+            }
+
+            int Looked(int n)
+            {
+                Memory<byte> buffer = {|PP0101:ArrayPool<byte>.Shared.Rent(n)|};
+                return MemoryMarshal.TryGetArray<byte>(buffer, out var segment) ? segment.Count : 0;
+            }
+        }
+        """);
+
     // ---- issue 13: hand-ons seen in real projects (orleans, MessagePack, Pipelines.Sockets.Unofficial) ----------
 
     [Fact]

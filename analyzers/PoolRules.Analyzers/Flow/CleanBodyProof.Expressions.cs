@@ -747,6 +747,9 @@ internal sealed partial class CleanBodyProof
                 Use(target);
                 UseOtherArguments(args, contract.ValueArgument);
                 return target;
+            case PoolEffect.ViewOut when target.Id >= 0:
+                // The out segment is an alias of the rental the proof does not follow.
+                return Fail();
             case PoolEffect.Pending when AwaitedAtOnce(invocation):
                 // `await stream.WriteAsync(rented.AsMemory(0, n))`: the task ends where it is made, as a plain call's result.
                 break;

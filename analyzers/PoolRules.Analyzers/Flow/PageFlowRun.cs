@@ -1751,6 +1751,21 @@ internal sealed class PageFlowRun
                 // that page; earlier reads of the slot (a null test first) were the same page and stay borrowed.
                 HandOn(args[1], invocation);
                 return Produce(invocation, PageState.Owned, null);
+            case PoolEffect.ViewOut when contract.ValueArgument >= 0:
+                // MemoryMarshal.TryGetArray(memory, out var segment): the segment is the rental behind the memory. On the
+                // false outcome the memory has no array behind it, so there is nothing to give back.
+                Use(value, invocation.Arguments[contract.ValueArgument].Value);
+                if (PoolContracts.ArgumentIndex(invocation.Arguments, 1) is var outIndex and >= 0 && OutTarget(invocation.Arguments[outIndex].Value) is { } segment)
+                {
+                    AssignVar(segment, value, invocation.Arguments[outIndex]);
+                }
+
+                if (ReferenceEquals(invocation, _branchCall))
+                {
+                    _conditionalEffects.Add(new ConditionalEffect(invocation, value, -1, invocation, false));
+                }
+
+                return NoRefs;
             case PoolEffect.View:
                 // rented.AsSpan(0, n), span.Slice(1): the view lives as long as the rental does.
                 Use(value, contract.ValueArgument >= 0 ? invocation.Arguments[contract.ValueArgument].Value : invocation.Instance);

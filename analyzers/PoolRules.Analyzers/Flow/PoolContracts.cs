@@ -56,6 +56,12 @@ internal enum PoolEffect : byte
 
     /// <summary>The result is a task that may still use the arguments after the call returns (a rental's view passed to WriteAsync).</summary>
     Pending,
+
+    /// <summary>
+    /// An out argument receives a view of the value (<c>MemoryMarshal.TryGetArray(memory, out var segment)</c>): the
+    /// segment, and its <c>Array</c>, are the rental behind the memory.
+    /// </summary>
+    ViewOut,
 }
 
 /// <summary>One operation as a pool contract sees it.</summary>
@@ -257,6 +263,11 @@ internal sealed class NetPools
         else if (method.IsStatic && method.Name is "AsSpan" or "AsMemory" && SymbolEqualityComparer.Default.Equals(method.ContainingType, _memoryExtensions))
         {
             return new(PoolEffect.View, PoolKind.Array, null, PoolContracts.ArgumentIndex(invocation.Arguments, 0));
+        }
+        else if (method.IsStatic && method.Name == "TryGetArray" && method.Parameters.Length == 2 && method.Parameters[1].RefKind == RefKind.Out
+            && method.ContainingType is { Name: "MemoryMarshal", ContainingNamespace: { Name: "InteropServices", ContainingNamespace: { Name: "Runtime", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } } })
+        {
+            return new(PoolEffect.ViewOut, PoolKind.Array, null, PoolContracts.ArgumentIndex(invocation.Arguments, 0));
         }
 
         return IsAwaitable(method.ReturnType) && !invocation.Arguments.IsEmpty ? new(PoolEffect.Pending, PoolKind.Array, null, -1) : PoolOperation.None;
