@@ -638,6 +638,47 @@ public sealed class PP0101RentalLeakTests
         }
         """);
 
+    // Found in dotnet/extensions (HttpClientLogger): a pooled buffer handed to an interface of this compilation, whose
+    // implementation keeps it in the record it fills. Which implementation runs is not known, so the rental is handed on;
+    // an interface from a referenced library (IComparer<T>) still only borrows.
+    [Fact]
+    public Task Pooled_value_given_to_an_interface_member_of_this_compilation_is_handed_on() => V.AnalyzerAsync("""
+        using System.Collections.Generic;
+        using Microsoft.Extensions.ObjectPool;
+
+        interface IReader
+        {
+            void Read(Record record, List<string>? headers);
+        }
+
+        sealed class Record
+        {
+            public List<string>? Headers;
+        }
+
+        sealed class Logger
+        {
+            private readonly ObjectPool<List<string>> _headers = ObjectPool.Create<List<string>>();
+            private readonly IReader _reader;
+
+            public Logger(IReader reader) => _reader = reader;
+
+            public Record Start()
+            {
+                var record = new Record();
+                var headers = _headers.Get();
+                _reader.Read(record, headers);
+                return record;
+            }
+
+            public int Compare(IComparer<List<string>> comparer)
+            {
+                var headers = {|PP0101:_headers.Get()|};
+                return comparer.Compare(headers, headers);
+            }
+        }
+        """);
+
     // ---- issue 13: hand-ons seen in real projects (orleans, MessagePack, Pipelines.Sockets.Unofficial) ----------
 
     [Fact]

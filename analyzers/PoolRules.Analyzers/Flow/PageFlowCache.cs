@@ -457,6 +457,14 @@ internal sealed class PageFlowCache
     public ParameterSummary Summary(IMethodSymbol method, int ordinal, ControlFlowGraph? enclosingGraph)
     {
         method = method.OriginalDefinition;
+        if (method.IsAbstract && method.DeclaringSyntaxReferences.Length > 0 && ordinal < method.Parameters.Length
+            && !_known.IsPage(method.Parameters[ordinal].Type) && MayHoldRental(method.Parameters[ordinal]))
+        {
+            // An interface or abstract member of this compilation: which implementation runs is not known here, and one
+            // may keep the rental (dotnet/extensions' IHttpRequestReader stores the headers buffer in the record it fills).
+            return ParameterSummary.Consumes;
+        }
+
         if (method.DeclaringSyntaxReferences.Length == 0 || method.IsAbstract || method.IsExtern)
         {
             return ParameterSummary.Borrows;
