@@ -72,7 +72,8 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
     /// </summary>
     private static bool MayNamePagePool(SyntaxTree tree, System.Threading.CancellationToken cancellationToken)
     {
-        return tree.GetText(cancellationToken).ToString().IndexOf("PagePool", StringComparison.Ordinal) >= 0 || Flow.CallNames.MaySpellOtherwise(tree, cancellationToken);
+        var text = tree.GetText(cancellationToken).ToString();
+        return text.IndexOf("PagePool", StringComparison.Ordinal) >= 0 || Flow.CallNames.MaySpellOtherwise(tree, text);
     }
 
     private enum OptOut
@@ -452,7 +453,7 @@ public sealed class PP0004PoolQueueCountAnalyzer : DiagnosticAnalyzer
         /// </summary>
         public static bool MayConcernPools(SyntaxNode body)
         {
-            if (body.SyntaxTree.TryGetText(out var text) && !Flow.CallNames.MaySpellOtherwise(body.SyntaxTree, default) && !TextMentions(text, body.Span))
+            if (body.SyntaxTree.TryGetText(out var text) && !Flow.CallNames.MaySpellOtherwise(body.SyntaxTree, System.Threading.CancellationToken.None) && !TextMentions(text, body.Span))
             {
                 // Walking the nodes of every body costs more than the rest of this rule; a body whose text has no
                 // "new", "Create" or "Register" (in a file that cannot spell them otherwise) cannot hold what the walk looks for.

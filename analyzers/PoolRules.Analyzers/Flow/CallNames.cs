@@ -297,7 +297,8 @@ internal sealed class CallNames
     internal static bool MaySpellOtherwise(SyntaxTree tree, CancellationToken cancellationToken) =>
         SpelledOtherwise.TryGetValue(tree, out var known) ? known == Yes : MaySpellOtherwise(tree, tree.GetText(cancellationToken).ToString());
 
-    private static bool MaySpellOtherwise(SyntaxTree tree, string text)
+    /// <summary>The same, for a caller that already holds the tree's text.</summary>
+    internal static bool MaySpellOtherwise(SyntaxTree tree, string text)
     {
         if (!SpelledOtherwise.TryGetValue(tree, out var known))
         {

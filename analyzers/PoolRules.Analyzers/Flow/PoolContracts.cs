@@ -177,6 +177,7 @@ internal sealed class NetPools
     private readonly INamedTypeSymbol? _memoryOwner;
     private readonly INamedTypeSymbol? _objectPool;
     private readonly INamedTypeSymbol? _memoryExtensions;
+    private readonly INamedTypeSymbol? _memoryMarshal;
     private readonly ImmutableArray<INamedTypeSymbol> _views;
     private readonly INamedTypeSymbol? _task;
     private readonly INamedTypeSymbol? _taskOfT;
@@ -190,6 +191,7 @@ internal sealed class NetPools
         _objectPool = objectPool;
         _memoryOwner = compilation.GetTypeByMetadataName("System.Buffers.IMemoryOwner`1");
         _memoryExtensions = compilation.GetTypeByMetadataName("System.MemoryExtensions");
+        _memoryMarshal = compilation.GetTypeByMetadataName("System.Runtime.InteropServices.MemoryMarshal");
         var views = ImmutableArray.CreateBuilder<INamedTypeSymbol>();
         foreach (var name in new[] { "System.Span`1", "System.ReadOnlySpan`1", "System.Memory`1", "System.ReadOnlyMemory`1", "System.ArraySegment`1" })
         {
@@ -265,7 +267,7 @@ internal sealed class NetPools
             return new(PoolEffect.View, PoolKind.Array, null, PoolContracts.ArgumentIndex(invocation.Arguments, 0));
         }
         else if (method.IsStatic && method.Name == "TryGetArray" && method.Parameters.Length == 2 && method.Parameters[1].RefKind == RefKind.Out
-            && method.ContainingType is { Name: "MemoryMarshal", ContainingNamespace: { Name: "InteropServices", ContainingNamespace: { Name: "Runtime", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } } })
+            && SymbolEqualityComparer.Default.Equals(method.ContainingType, _memoryMarshal))
         {
             return new(PoolEffect.ViewOut, PoolKind.Array, null, PoolContracts.ArgumentIndex(invocation.Arguments, 0));
         }
